@@ -1,0 +1,48 @@
+"""
+send_event: the one doorway from Django to the realtime side.
+
+Whatever changed a board — a socket, the REST API, the admin, a shell — ends
+here after its transaction commits. The frame is serialised once and handed
+to the channel layer as text; each consumer only forwards it (or drops it if
+it is the connection that made the change).
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from . import wire
+
+logger = logging.getLogger(__name__)
+
+
+def group_name(board_slug):
+    return f"board.{board_slug}"
+
+
+def event_message(board_slug, frame, exclude=None):
+    """The channel-layer message that carries a board event to consumers."""
+    return {
+        "type": "board.event",
+        "board": board_slug,
+        "seq": frame.get("seq"),
+        "text": wire.dumps(frame),
+        "exclude": exclude,
+    }
+
+
+def send_event(board_slug, frame, exclude=None):
+    """Broadcast `frame` to everyone on the board except channel `exclude`.
+
+    Called from synchronous code (on_commit callbacks run on the thread that
+    committed). A broken layer must not break the request that made the
+    change: the event is already in the log and clients recover it by seq.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(board_slug), event_message(board_slug, frame, exclude))
+    except Exception:
+        logger.exception("broadcast of %s seq=%s on %s failed", frame.get("type"), frame.get("seq"), board_slug)

@@ -1,0 +1,272 @@
+"""
+BoardConsumer: one WebSocket, many boards (SPEC §4).
+
+`join`/`leave` map onto `group_add`/`group_discard` of the board's group.
+Task changes go through boards.services in a worker thread; the model
+signals record the event and broadcast it after commit. Broadcasts come back
+here as `board.event` messages, already serialised; the handler only drops
+the one this connection made (`exclude` == our channel name) and the ones a
+join's replay already covered (seq ≤ the join's floor).
+"""
+
+import json
+import logging
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import serializers
+
+from . import broadcast, events, permissions, services, validation, wire
+from .errors import BadRequest, LiveboardError, NotFound
+from .models import Board
+from .presence import get_presence
+from .ratelimit import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+REF_MAX = 64
+
+# Close codes (SPEC §4).
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
+
+def _run_as(channel_name, fn, *args):
+    """Run a service function with the change attributed to this socket."""
+    with events.acting_channel(channel_name):
+        return fn(*args)
+
+
+@database_sync_to_async
+def _service(channel_name, fn, *args):
+    return _run_as(channel_name, fn, *args)
+
+
+@database_sync_to_async
+def _viewable_board(user, slug):
+    return permissions.board_for_viewing(user, slug)
+
+
+@database_sync_to_async
+def _catch_up(board_pk, since):
+    """Current seq, plus the events after `since` (or a resync marker)."""
+    board = Board.objects.get(pk=board_pk)
+    if since is None:
+        return board.last_seq, [], None
+    try:
+        return board.last_seq, services.events_since(board, since), None
+    except services.ResyncRequired as exc:
+        return board.last_seq, [], str(exc)
+
+
+@database_sync_to_async
+def _current_seqs(slugs):
+    return dict(Board.objects.filter(slug__in=slugs).values_list("slug", "last_seq"))
+
+
+class BoardConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message):
+        # channels' AsyncConsumer.dispatch hops to the sync thread before
+        # every handler to close stale DB connections. Our DB work all goes
+        # through database_sync_to_async, which does that itself, so the hop
+        # would only serialise broadcast fan-out behind one thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # --- connection lifecycle -------------------------------------------
+
+    async def connect(self):
+        self.user = self.scope.get("user") or AnonymousUser()
+        self.me = wire.user_dict(self.user)
+        self.joined = {}  # board slug -> replay floor (seqs ≤ it are not forwarded live)
+        self.bucket = TokenBucket(settings.LIVEBOARD_RATE_LIMIT, settings.LIVEBOARD_RATE_BURST)
+        self.strikes = 0
+        self.presence = get_presence()
+        await self.accept()
+
+    async def disconnect(self, code):
+        for slug in list(getattr(self, "joined", {})):
+            await self._leave_board(slug)
+
+    # --- client frames ------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.bucket.take():
+            await self._rate_limited()
+            return
+        self.strikes = 0
+        if text_data is None:
+            await self._send(wire.error("bad_request", "Binary frames are not supported; send JSON text"))
+            return
+        limit = settings.LIVEBOARD_MAX_FRAME_BYTES
+        if len(text_data) * 4 > limit and len(text_data.encode("utf-8", "surrogatepass")) > limit:
+            await self._send(wire.error("too_large", f"Frame is larger than {limit} bytes"))
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._send(wire.error("bad_json", "Frame is not valid JSON"))
+            return
+        if not isinstance(message, dict):
+            await self._send(wire.error("bad_request", "Frame must be a JSON object"))
+            return
+        ref = message.get("ref")
+        if ref is not None and not (isinstance(ref, str) and len(ref) <= REF_MAX):
+            await self._send(wire.error("bad_request", f"ref must be a string of at most {REF_MAX} characters"))
+            return
+        kind = message.get("type")
+        if not isinstance(kind, str):
+            await self._send(wire.error("bad_request", "type is required", ref))
+            return
+        handler = self.HANDLERS.get(kind)
+        if handler is None:
+            await self._send(wire.error("unknown_type", f"Unknown type: {kind[:64]}", ref))
+            return
+        try:
+            await handler(self, message, ref)
+        except LiveboardError as exc:
+            await self._send(wire.error(exc.code, exc.message, ref, **exc.extra))
+        except Exception:
+            logger.exception("unhandled error in %s", kind)
+            await self._send(wire.error("internal", "The server failed to handle this request; nothing was changed", ref))
+
+    async def _rate_limited(self):
+        self.strikes += 1
+        if self.strikes > settings.LIVEBOARD_RATE_STRIKES:
+            logger.warning("closing %s: kept flooding after rate_limited warnings", self.me["name"])
+            await self.close(code=CLOSE_POLICY)
+            return
+        await self._send(wire.error("rate_limited", "Too many messages; slow down"))
+
+    async def _send(self, frame):
+        await self.send(text_data=wire.dumps(frame))
+
+    def _validate(self, serializer_class, message):
+        serializer = serializer_class(data=message)
+        if not serializer.is_valid():
+            raise BadRequest(validation.first_error(serializer.errors))
+        return serializer.validated_data
+
+    # --- handlers -------------------------------------------------------------
+
+    async def on_join(self, message, ref):
+        data = self._validate(validation.JoinMessage, message)
+        slug = data["boardId"]
+        since = data.get("since")
+        already = slug in self.joined
+        if not already and len(self.joined) >= settings.LIVEBOARD_MAX_BOARDS_PER_CONNECTION:
+            raise BadRequest(f"A connection may join at most {settings.LIVEBOARD_MAX_BOARDS_PER_CONNECTION} boards")
+        board = await _viewable_board(self.user, slug)
+        if not already:
+            # Join the group before reading the seq: anything committed after
+            # the read then arrives live, anything before it is replayed.
+            await self.channel_layer.group_add(broadcast.group_name(slug), self.channel_name)
+            state = await self.presence.add(slug, self.channel_name, self.me)
+        else:
+            state = await self.presence.state(slug)
+        seq, missed, resync = await _catch_up(board.pk, since)
+        self.joined[slug] = max(seq, self.joined.get(slug, 0))
+        await self._send(
+            self._with_ref(
+                {"type": "joined", "boardId": slug, "viewers": state.viewers, "users": state.users, "seq": seq}, ref
+            )
+        )
+        if resync:
+            await self._send(self._with_ref({"type": "resync_required", "boardId": slug, "seq": seq, "error": resync}, ref))
+        for frame in missed:
+            await self.send(text_data=wire.dumps(frame))
+        if not already:
+            await self._announce(slug, "user_joined", state, self.me)
+
+    async def on_leave(self, message, ref):
+        data = self._validate(validation.LeaveMessage, message)
+        slug = data["boardId"]
+        if slug not in self.joined:
+            await self._send(wire.error("not_joined", f"Not joined to board {slug}", ref))
+            return
+        await self._leave_board(slug)
+        await self._send(self._with_ref({"type": "left", "boardId": slug}, ref))
+
+    async def on_ping(self, message, ref):
+        self._validate(validation.PingMessage, message)
+        seqs = await _current_seqs(list(self.joined)) if self.joined else {}
+        await self._send(self._with_ref({"type": "pong", "seqs": seqs}, ref))
+
+    async def on_create_task(self, message, ref):
+        data = self._validate(validation.CreateTaskMessage, message)
+        result = await _service(self.channel_name, services.create_task, self.user, data)
+        await self._ack(ref, result, task=result["task"])
+
+    async def on_move_task(self, message, ref):
+        data = self._validate(validation.MoveTaskMessage, message)
+        result = await _service(self.channel_name, services.change_task, self.user, data["taskId"], data)
+        await self._ack(ref, result, task=result["task"])
+
+    async def on_update_task(self, message, ref):
+        data = self._validate(validation.UpdateTaskMessage, message)
+        result = await _service(self.channel_name, services.change_task, self.user, data["taskId"], data)
+        await self._ack(ref, result, task=result["task"])
+
+    async def on_delete_task(self, message, ref):
+        data = self._validate(validation.DeleteTaskMessage, message)
+        result = await _service(
+            self.channel_name, services.delete_task, self.user, data["taskId"], data.get("version")
+        )
+        await self._ack(ref, result, taskId=result["taskId"])
+
+    HANDLERS = {
+        "join": on_join,
+        "leave": on_leave,
+        "ping": on_ping,
+        "create_task": on_create_task,
+        "move_task": on_move_task,
+        "update_task": on_update_task,
+        "delete_task": on_delete_task,
+    }
+
+    async def _ack(self, ref, result, **body):
+        frame = {"type": "ack", "ref": ref, "boardId": result["boardId"], "seq": result["seq"], **body}
+        await self._send(frame)
+
+    @staticmethod
+    def _with_ref(frame, ref):
+        if ref is not None:
+            frame["ref"] = ref
+        return frame
+
+    # --- presence ---------------------------------------------------------------
+
+    async def _leave_board(self, slug):
+        self.joined.pop(slug, None)
+        await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
+        user, state = await self.presence.remove(slug, self.channel_name)
+        if user is not None:
+            await self._announce(slug, "user_left", state, user)
+
+    async def _announce(self, slug, kind, state, user):
+        frame = {"type": kind, "boardId": slug, "viewers": state.viewers, "user": user}
+        await self.channel_layer.group_send(
+            broadcast.group_name(slug),
+            {"type": "board.presence", "board": slug, "text": wire.dumps(frame), "exclude": self.channel_name},
+        )
+
+    # --- channel-layer messages ---------------------------------------------
+
+    async def board_event(self, message):
+        floor = self.joined.get(message["board"])
+        if floor is None or message.get("exclude") == self.channel_name:
+            return
+        seq = message.get("seq")
+        if seq is not None and seq <= floor:
+            return  # covered by the join's replay / snapshot
+        await self.send(text_data=message["text"])
+
+    async def board_presence(self, message):
+        if message["board"] in self.joined and message.get("exclude") != self.channel_name:
+            await self.send(text_data=message["text"])

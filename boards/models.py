@@ -1,0 +1,205 @@
+"""
+The board's data: boards, their lists (columns), tasks, memberships and the
+event log that makes every change replayable.
+
+Ordering invariant: within a list, task positions are 0..n-1 with no holes.
+`Task.save()` keeps it (moving a task shifts its neighbours) so that every way
+of changing a task — WebSocket, REST, admin, shell — agrees with what clients
+do locally: take the task out, insert it at `position`.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator
+from django.db import models, transaction
+
+# Group names in Channels allow ASCII letters, digits, '-', '_' and '.' only.
+board_slug_validator = RegexValidator(
+    r"^[A-Za-z0-9_-]+$", "Use letters, digits, '-' and '_' only."
+)
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+
+
+class Board(models.Model):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    VISIBILITY_CHOICES = [(PUBLIC, "Public (anyone may watch)"), (PRIVATE, "Private (members only)")]
+
+    slug = models.CharField(
+        max_length=80, unique=True, validators=[board_slug_validator],
+        help_text="The public board id, e.g. board-1.",
+    )
+    name = models.CharField(max_length=200)
+    visibility = models.CharField(max_length=10, choices=VISIBILITY_CHOICES, default=PUBLIC)
+    last_seq = models.PositiveBigIntegerField(
+        default=0, editable=False,
+        help_text="Sequence number of the board's latest event.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def is_public(self):
+        return self.visibility == self.PUBLIC
+
+
+class List(models.Model):
+    """A column of a board. Its id is a global string such as `list-todo`."""
+
+    id = models.CharField(primary_key=True, max_length=80, validators=[board_slug_validator])
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="lists")
+    name = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["board", "position", "id"]
+        indexes = [models.Index(fields=["board", "position"])]
+
+    def __str__(self):
+        return f"{self.board_id}/{self.id}"
+
+
+class Task(models.Model):
+    list = models.ForeignKey(List, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(
+        max_length=TITLE_MAX, validators=[MinLengthValidator(1), MaxLengthValidator(TITLE_MAX)]
+    )
+    description = models.TextField(blank=True, default="", validators=[MaxLengthValidator(DESCRIPTION_MAX)])
+    # None until saved means "append to the list"; save() always sets it.
+    position = models.PositiveIntegerField(default=None, blank=True, help_text="0 is the top; empty appends.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    # Fields whose change is an event; anything else (timestamps) is not.
+    TRACKED = ("list_id", "position", "title", "description")
+
+    class Meta:
+        ordering = ["list", "position", "id"]
+        indexes = [models.Index(fields=["list", "position"])]
+
+    def __str__(self):
+        return self.title
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_saved_state()
+        return instance
+
+    def _remember_saved_state(self):
+        self._saved_state = {f: getattr(self, f) for f in self.TRACKED}
+
+    @property
+    def board_id(self):
+        return self.list.board_id
+
+    def changed_fields(self):
+        """Tracked fields that differ from the database row we loaded."""
+        saved = getattr(self, "_saved_state", None)
+        if saved is None:
+            return set(self.TRACKED)
+        return {f for f in self.TRACKED if getattr(self, f) != saved[f]}
+
+    def _moved_across_boards(self):
+        saved = getattr(self, "_saved_state", None)
+        if saved is None or saved["list_id"] == self.list_id:
+            return False
+        old_board = List.objects.filter(pk=saved["list_id"]).values_list("board_id", flat=True).first()
+        return old_board is not None and old_board != self.list.board_id
+
+    def clean(self):
+        super().clean()
+        if self.list_id and self._moved_across_boards():
+            raise ValidationError({"list": "A task cannot move to a list of another board."})
+
+    def save(self, *args, **kwargs):
+        """Save, keep list order gap-free, and record the event — atomically.
+
+        The post_save handler (boards/signals.py) allocates the board's next
+        seq and writes the BoardEvent; running it inside this transaction is
+        what makes "a change without its event" impossible, even for a bare
+        `task.save()` in a shell.
+        """
+        from .ordering import place_task
+
+        with transaction.atomic():
+            Board.objects.select_for_update().filter(pk=self.list.board_id).first()
+            changed = self.changed_fields()
+            if not self._state.adding and "list_id" in changed and self._moved_across_boards():
+                raise ValidationError("A task cannot move to a list of another board.")
+            if self._state.adding:
+                place_task(self, new=True)
+            elif changed & {"list_id", "position"}:
+                place_task(self, new=False)
+            if not self._state.adding and changed:
+                self.version += 1
+            self._liveboard_changed = changed
+            super().save(*args, **kwargs)
+            self._remember_saved_state()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            Board.objects.select_for_update().filter(pk=self.list.board_id).first()
+            return super().delete(*args, **kwargs)
+
+
+class Membership(models.Model):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    OWNER = "owner"
+    ROLE_CHOICES = [(VIEWER, "Viewer"), (EDITOR, "Editor"), (OWNER, "Owner")]
+    EDIT_ROLES = frozenset({EDITOR, OWNER})
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=VIEWER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "board"], name="one_membership_per_user_board")]
+
+    def __str__(self):
+        return f"{self.user} {self.role} of {self.board}"
+
+
+class BoardEvent(models.Model):
+    """One entry of a board's gap-free event log, stored as its wire frame.
+
+    Replays send `payload` verbatim, so a replayed event carries the task as
+    it was then, not as it is now.
+    """
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=32)
+    payload = models.JSONField()
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["board", "seq"]
+        constraints = [models.UniqueConstraint(fields=["board", "seq"], name="unique_board_seq")]
+
+    def __str__(self):
+        return f"{self.board_id}#{self.seq} {self.type}"
+
+
+class WsTicket(models.Model):
+    """A short-lived, single-use WebSocket login for non-browser clients.
+
+    Kept in the database (hashed) so that redeeming it is one atomic DELETE:
+    a ticket used on one server process cannot be used again on another.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"ticket for {self.user} until {self.expires:%H:%M:%S}"

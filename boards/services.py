@@ -1,0 +1,155 @@
+"""
+Task changes and board reads, as plain synchronous functions.
+
+Both doors call these: the consumer (through database_sync_to_async) and the
+REST views. Each change runs in one transaction that locks the board row
+first, checks permission and `version` against the locked state, and lets
+the model signals record and broadcast the event. Errors are raised as
+boards.errors exceptions, before anything is written.
+"""
+
+from django.conf import settings
+from django.db import transaction
+
+from . import wire
+from .errors import BadRequest, Conflict, NotFound
+from .models import Board, BoardEvent, List, Task
+from .permissions import board_for_viewing, check_edit
+
+
+def _result(task, event):
+    return {"task": wire.task_dict(task), "seq": event.seq if event else None, "boardId": task.list.board.slug}
+
+
+def _lock_board(board_pk):
+    return Board.objects.select_for_update().get(pk=board_pk)
+
+
+def _task_for_change(user, task_id):
+    """Lock the task's board, then the task; check the user may edit it."""
+    board_pk = Task.objects.filter(pk=task_id).values_list("list__board_id", flat=True).first()
+    if board_pk is None:
+        raise NotFound(f"Unknown task: {task_id}")
+    board = _lock_board(board_pk)
+    check_edit(user, board)
+    task = Task.objects.select_related("list__board").select_for_update(of=("self",)).filter(pk=task_id).first()
+    if task is None or task.list.board_id != board.pk:  # deleted or moved meanwhile
+        raise NotFound(f"Unknown task: {task_id}")
+    return board, task
+
+
+def _list_on_board(list_id, board):
+    lst = List.objects.filter(pk=list_id).select_related("board").first()
+    if lst is None:
+        raise NotFound(f"Unknown list: {list_id}")
+    if lst.board_id != board.pk:
+        raise BadRequest(f"List {list_id} is not on board {board.slug}", fields={"listId": ["Not on this board."]})
+    return lst
+
+
+def _check_version(task, version):
+    if version is not None and version != task.version:
+        raise Conflict(
+            f"Task {task.pk} is at version {task.version}, not {version}",
+            task=wire.task_dict(task),
+        )
+
+
+def create_task(user, data):
+    """data: a validated CreateTask. boardId is optional when listId says it."""
+    with transaction.atomic():
+        lst = List.objects.filter(pk=data["listId"]).select_related("board").first()
+        if lst is None:
+            raise NotFound(f"Unknown list: {data['listId']}")
+        if "boardId" in data and data["boardId"] != lst.board.slug:
+            board_for_viewing(user, data["boardId"])  # unknown/foreign board errors first
+            raise BadRequest(
+                f"List {lst.pk} is not on board {data['boardId']}", fields={"listId": ["Not on this board."]}
+            )
+        board = _lock_board(lst.board_id)
+        check_edit(user, board)
+        task = Task(
+            list=lst,
+            title=data["title"],
+            description=data.get("description", ""),
+            position=data.get("position"),
+        )
+        task.save()
+        return _result(task, getattr(task, "_liveboard_event", None))
+
+
+def change_task(user, task_id, data):
+    """Move and/or edit a task. `version`, if given, must be current."""
+    with transaction.atomic():
+        board, task = _task_for_change(user, task_id)
+        _check_version(task, data.get("version"))
+        if "listId" in data and data["listId"] != task.list_id:
+            task.list = _list_on_board(data["listId"], board)
+        if "position" in data:
+            task.position = data["position"]
+        for field in ("title", "description"):
+            if field in data:
+                setattr(task, field, data[field])
+        task.save()
+        return _result(task, getattr(task, "_liveboard_event", None))
+
+
+def delete_task(user, task_id, version=None):
+    with transaction.atomic():
+        board, task = _task_for_change(user, task_id)
+        _check_version(task, version)
+        task.delete()
+        event = getattr(task, "_liveboard_event", None)
+        return {"taskId": task_id, "seq": event.seq if event else None, "boardId": board.slug}
+
+
+def task_for_viewing(user, task_id):
+    task = Task.objects.select_related("list__board").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(f"Unknown task: {task_id}")
+    board_for_viewing(user, task.list.board.slug)
+    return {**wire.task_dict(task), "boardId": task.list.board.slug}
+
+
+def board_snapshot(user, slug):
+    """The board as it is now, with the seq it is current to."""
+    with transaction.atomic():  # one consistent read of tasks and seq
+        board = board_for_viewing(user, slug)
+        lists = list(board.lists.order_by("position", "id"))
+        tasks = Task.objects.filter(list__board=board).order_by("list__position", "list_id", "position", "id")
+        return {
+            "id": board.slug,
+            "name": board.name,
+            "visibility": board.visibility,
+            "seq": board.last_seq,
+            "lists": [{"id": lst.pk, "name": lst.name, "position": lst.position} for lst in lists],
+            "tasks": [wire.task_dict(task) for task in tasks],
+        }
+
+
+class ResyncRequired(Exception):
+    """The requested events are no longer (or not yet) in the log."""
+
+
+def events_since(board, since, limit=None):
+    """Frames with seq > since, oldest first, or ResyncRequired.
+
+    `board` is a Board fresh from the database: its last_seq bounds the
+    answer, so events committed later arrive live, not here.
+    """
+    last = board.last_seq
+    if since > last:
+        raise ResyncRequired(f"since={since} is ahead of the board (seq {last})")
+    if since == last:
+        return []
+    limit = limit or settings.LIVEBOARD_REPLAY_LIMIT
+    if last - since > limit:
+        raise ResyncRequired(f"{last - since} missed events exceed the replay limit of {limit}")
+    rows = list(
+        BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
+        .order_by("seq")
+        .values_list("seq", "payload")
+    )
+    if len(rows) != last - since or rows[0][0] != since + 1:
+        raise ResyncRequired(f"events after seq {since} are no longer kept")
+    return [payload for _, payload in rows]

@@ -1,0 +1,40 @@
+"""Server-rendered pages: the board list and the live board page."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+
+from . import permissions, services
+from .errors import Forbidden, NotFound
+
+
+def board_list(request):
+    boards = permissions.visible_boards(request.user).order_by("slug")
+    return render(request, "boards/board_list.html", {"boards": boards})
+
+
+def board_detail(request, slug):
+    try:
+        snapshot = services.board_snapshot(request.user, slug)
+    except NotFound:
+        raise Http404(f"Unknown board: {slug}")
+    except Forbidden:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied(f"You may not view board {slug}")
+    board = permissions.Board.objects.get(slug=slug)
+    tasks_by_list = {}
+    for task in snapshot["tasks"]:
+        tasks_by_list.setdefault(task["listId"], []).append(task)
+    columns = [{**lst, "tasks": tasks_by_list.get(lst["id"], [])} for lst in snapshot["lists"]]
+    return render(
+        request,
+        "boards/board.html",
+        {
+            "board": board,
+            "columns": columns,
+            "snapshot": snapshot,
+            "can_edit": permissions.can_edit(request.user, board),
+        },
+    )

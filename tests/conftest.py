@@ -1,0 +1,83 @@
+"""
+Shared fixtures: demo data, logged-in WebSocket clients on the real ASGI
+application (origin check, session auth, consumer), and a clean channel
+layer and presence store for every test.
+"""
+
+import os
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from boards import presence
+
+ORIGIN = (b"origin", b"http://localhost:8000")
+
+
+def service_missing(name, reason):
+    """Skip a test whose service is absent — but never under CI, where it must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required under CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture(autouse=True)
+async def clean_realtime_state():
+    """Each test starts with an empty channel layer and no one present."""
+    channel_layers.backends.clear()
+    presence._presence = None
+    yield
+    for layer in list(channel_layers.backends.values()):
+        if hasattr(layer, "flush"):
+            await layer.flush()
+    channel_layers.backends.clear()
+    presence._presence = None
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("demo", verbosity=0)
+
+
+@pytest.fixture
+def users(demo):
+    User = get_user_model()
+    return {u.username: u for u in User.objects.filter(username__in=["alice", "bob", "carol"])}
+
+
+def session_cookie(user):
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@pytest.fixture
+async def connect(demo):
+    """`await connect("alice")` → a connected communicator (None = anonymous)."""
+    from boardsite.asgi import application
+
+    opened = []
+
+    async def _connect(username=None, headers=None, path="/ws/"):
+        if headers is None:
+            headers = [ORIGIN]
+            if username:
+                user = await sync_to_async(get_user_model().objects.get)(username=username)
+                headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+        comm = WebsocketCommunicator(application, path, headers=headers)
+        connected, code = await comm.connect()
+        assert connected, f"connection refused with {code}"
+        opened.append(comm)
+        return comm
+
+    yield _connect
+    for comm in opened:
+        try:
+            await comm.disconnect()
+        except Exception:
+            pass
