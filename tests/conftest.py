@@ -27,6 +27,11 @@ def service_missing(name, reason):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 async def clean_realtime_state():
     """Each test starts with an empty channel layer and no one present."""
     channel_layers.backends.clear()

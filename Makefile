@@ -1,0 +1,46 @@
+# Liveboard — the two commands a newcomer needs:
+#   make run    install, migrate, load demo data, serve on http://127.0.0.1:8000
+#   make test   install and run the test suite (SQLite + in-memory layer)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+# Service URLs for the scaled mode (used by test-services).
+PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL_LOCAL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-services install migrate demo serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py demo
+
+serve:
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+run: demo serve
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite against PostgreSQL and Redis (what CI runs as well).
+test-services: install
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_URL_LOCAL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache
