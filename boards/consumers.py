@@ -250,11 +250,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             await self._announce(slug, "user_left", state, user)
 
     async def _announce(self, slug, kind, state, user):
-        frame = {"type": kind, "boardId": slug, "viewers": state.viewers, "user": user}
-        await self.channel_layer.group_send(
-            broadcast.group_name(slug),
-            {"type": "board.presence", "board": slug, "text": wire.dumps(frame), "exclude": self.channel_name},
-        )
+        await broadcast.announce(slug, kind, state, user, exclude=self.channel_name)
 
     # --- channel-layer messages ---------------------------------------------
 

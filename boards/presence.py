@@ -1,9 +1,9 @@
 """
 Who is looking at which board.
 
-A small interface with one in-process implementation (embedded mode). The
-consumer only calls `add`, `remove` and `state`, so a Redis-backed store
-that spans processes can replace it without touching the consumer.
+A small interface — `add`, `remove`, `state` — with two stores: this
+in-process one (embedded mode) and boards.presence_redis (REDIS_URL set),
+which spans processes and drops the entries of a dead process.
 Entries are keyed by channel name: one user with two tabs counts twice in
 `viewers` but once in `users`.
 """
@@ -55,8 +55,32 @@ _presence = None
 
 
 def get_presence():
-    """The process-wide presence store."""
+    """The process-wide presence store, chosen by settings.REDIS_URL."""
     global _presence
     if _presence is None:
-        _presence = InMemoryPresence()
+        from django.conf import settings
+
+        if settings.REDIS_URL:
+            from . import broadcast
+            from .presence_redis import RedisPresence
+
+            _presence = RedisPresence(
+                settings.REDIS_URL,
+                prefix=settings.LIVEBOARD_REDIS_PREFIX,
+                ttl=settings.LIVEBOARD_PRESENCE_TTL,
+                sweep_interval=settings.LIVEBOARD_PRESENCE_SWEEP,
+                on_sweep=broadcast.announce_departure,
+            )
+        else:
+            _presence = InMemoryPresence()
     return _presence
+
+
+async def reset_presence():
+    """Drop the store (tests): clear what it holds and close its connections."""
+    global _presence
+    store, _presence = _presence, None
+    if store is not None:
+        await store.clear()
+        if hasattr(store, "close"):
+            await store.close()

@@ -145,6 +145,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+LIVEBOARD_REDIS_PREFIX = os.environ.get("LIVEBOARD_REDIS_PREFIX", "liveboard")
 CHANNEL_CAPACITY = env_int("LIVEBOARD_CHANNEL_CAPACITY", 1000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -154,7 +155,7 @@ if REDIS_URL:
                 "hosts": [REDIS_URL],
                 "capacity": CHANNEL_CAPACITY,
                 "expiry": 60,
-                "prefix": os.environ.get("LIVEBOARD_REDIS_PREFIX", "liveboard"),
+                "prefix": LIVEBOARD_REDIS_PREFIX,
             },
         }
     }
@@ -229,6 +230,10 @@ LIVEBOARD_REPLAY_LIMIT = env_int("LIVEBOARD_REPLAY_LIMIT", 10_000)
 LIVEBOARD_TICKET_TTL = env_int("LIVEBOARD_TICKET_TTL", 60)
 LIVEBOARD_PRESENCE_COALESCE_THRESHOLD = env_int("LIVEBOARD_PRESENCE_COALESCE_THRESHOLD", 50)
 LIVEBOARD_PRESENCE_INTERVAL = env_float("LIVEBOARD_PRESENCE_INTERVAL", 1.0)
+# Redis presence: a process that stops beating for TTL seconds is swept by
+# the others within SWEEP more; its viewers get user_left.
+LIVEBOARD_PRESENCE_TTL = env_float("LIVEBOARD_PRESENCE_TTL", 30.0)
+LIVEBOARD_PRESENCE_SWEEP = env_float("LIVEBOARD_PRESENCE_SWEEP", 10.0)
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -35,13 +35,14 @@ def fast_password_hashing(settings):
 async def clean_realtime_state():
     """Each test starts with an empty channel layer and no one present."""
     channel_layers.backends.clear()
-    presence._presence = None
+    await presence.get_presence().clear()  # leftovers of an earlier run (Redis)
+    await presence.reset_presence()
     yield
     for layer in list(channel_layers.backends.values()):
         if hasattr(layer, "flush"):
             await layer.flush()
     channel_layers.backends.clear()
-    presence._presence = None
+    await presence.reset_presence()
 
 
 @pytest.fixture
