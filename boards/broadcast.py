@@ -48,14 +48,22 @@ def send_event(board_slug, frame, exclude=None):
         logger.exception("broadcast of %s seq=%s on %s failed", frame.get("type"), frame.get("seq"), board_slug)
 
 
-def presence_message(board_slug, frame, exclude=None):
-    return {"type": "board.presence", "board": board_slug, "text": wire.dumps(frame), "exclude": exclude}
+def presence_message(board_slug, frame, version, exclude=None):
+    return {
+        "type": "board.presence",
+        "board": board_slug,
+        "version": version,
+        "text": wire.dumps(frame),
+        "exclude": exclude,
+    }
 
 
 async def announce(board_slug, kind, state, user, exclude=None):
     """Tell a board's room that `user` arrived or left (user_joined / user_left)."""
     frame = {"type": kind, "boardId": board_slug, "viewers": state.viewers, "user": user}
-    await get_channel_layer().group_send(group_name(board_slug), presence_message(board_slug, frame, exclude))
+    await get_channel_layer().group_send(
+        group_name(board_slug), presence_message(board_slug, frame, state.version, exclude)
+    )
 
 
 async def announce_departure(board_slug, user, state):

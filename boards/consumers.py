@@ -84,6 +84,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user") or AnonymousUser()
         self.me = wire.user_dict(self.user)
         self.joined = {}  # board slug -> replay floor (seqs ≤ it are not forwarded live)
+        self.presence_floor = {}  # board slug -> presence version of our join
         self.bucket = TokenBucket(settings.LIVEBOARD_RATE_LIMIT, settings.LIVEBOARD_RATE_BURST)
         self.strikes = 0
         self.presence = get_presence()
@@ -172,6 +173,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             state = await self.presence.state(slug)
         seq, missed, resync = await _catch_up(board.pk, since)
         self.joined[slug] = max(seq, self.joined.get(slug, 0))
+        self.presence_floor[slug] = max(state.version, self.presence_floor.get(slug, 0))
         await self._send(
             self._with_ref(
                 {"type": "joined", "boardId": slug, "viewers": state.viewers, "users": state.users, "seq": seq}, ref
@@ -244,6 +246,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
 
     async def _leave_board(self, slug):
         self.joined.pop(slug, None)
+        self.presence_floor.pop(slug, None)
         await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
         user, state = await self.presence.remove(slug, self.channel_name)
         if user is not None:
@@ -264,5 +267,9 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["text"])
 
     async def board_presence(self, message):
-        if message["board"] in self.joined and message.get("exclude") != self.channel_name:
-            await self.send(text_data=message["text"])
+        floor = self.presence_floor.get(message["board"])
+        if floor is None or message.get("exclude") == self.channel_name:
+            return
+        if message.get("version", floor + 1) <= floor:
+            return  # from before our join; `joined` already counted it
+        await self.send(text_data=message["text"])

@@ -62,7 +62,7 @@ class TicketAuth:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             if "ticket" in query:
                 user = await database_sync_to_async(tickets.redeem)(query["ticket"][0])
                 if user is None:

@@ -2,7 +2,7 @@
 Who is looking at which board.
 
 A small interface — `add`, `remove`, `state` — with two stores: this
-in-process one (embedded mode) and boards.presence_redis (REDIS_URL set),
+in-process one (embedded mode) and boards.presence_redis (Redis configured),
 which spans processes and drops the entries of a dead process.
 Entries are keyed by channel name: one user with two tabs counts twice in
 `viewers` but once in `users`.
@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 class PresenceState:
     viewers: int = 0
     users: list = field(default_factory=list)  # distinct logged-in users, {"id","name"}
+    # Bumped by every add/remove of the board. A joiner drops presence frames
+    # older than its own join: the layer may deliver a frame published just
+    # before the join (Redis pub/sub is read asynchronously).
+    version: int = 0
 
 
-def _state(entries):
+def _state(entries, version):
     users = {}
     for user in entries.values():
         if user.get("id") is not None:
             users.setdefault(user["id"], user)
-    return PresenceState(viewers=len(entries), users=sorted(users.values(), key=lambda u: u["id"]))
+    return PresenceState(viewers=len(entries), users=sorted(users.values(), key=lambda u: u["id"]), version=version)
 
 
 class InMemoryPresence:
@@ -30,25 +34,31 @@ class InMemoryPresence:
 
     def __init__(self):
         self._boards = {}
+        self._versions = {}
+
+    def _bump(self, board):
+        self._versions[board] = self._versions.get(board, 0) + 1
+        return self._versions[board]
 
     async def add(self, board, channel_name, user):
         self._boards.setdefault(board, {})[channel_name] = user
-        return _state(self._boards[board])
+        return _state(self._boards[board], self._bump(board))
 
     async def remove(self, board, channel_name):
         """Drop the connection; returns (user, new state) or (None, state) if absent."""
         entries = self._boards.get(board, {})
         user = entries.pop(channel_name, None)
-        state = _state(entries)
+        state = _state(entries, self._bump(board) if user else self._versions.get(board, 0))
         if not entries:
             self._boards.pop(board, None)
         return user, state
 
     async def state(self, board):
-        return _state(self._boards.get(board, {}))
+        return _state(self._boards.get(board, {}), self._versions.get(board, 0))
 
     async def clear(self):
         self._boards.clear()
+        self._versions.clear()
 
 
 _presence = None
@@ -60,12 +70,12 @@ def get_presence():
     if _presence is None:
         from django.conf import settings
 
-        if settings.REDIS_URL:
+        if settings.LIVEBOARD_REDIS_HOST:
             from . import broadcast
             from .presence_redis import RedisPresence
 
             _presence = RedisPresence(
-                settings.REDIS_URL,
+                settings.LIVEBOARD_REDIS_HOST,
                 prefix=settings.LIVEBOARD_REDIS_PREFIX,
                 ttl=settings.LIVEBOARD_PRESENCE_TTL,
                 sweep_interval=settings.LIVEBOARD_PRESENCE_SWEEP,

@@ -20,32 +20,35 @@ import os
 import uuid
 
 import redis.asyncio as aioredis
+from channels_redis.utils import create_pool
 
 from .presence import PresenceState
 
 logger = logging.getLogger(__name__)
 
 _ADD = """
--- KEYS: conns, ucount, uname, boards, owned ; ARGV: channel, entry, uid, name, board, owned_member
+-- KEYS: conns, ucount, uname, boards, version, owned ; ARGV: channel, entry, uid, name, board, owned_member
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('INCR', KEYS[5])
   if ARGV[3] ~= '' then
     redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
     redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
   end
   redis.call('SADD', KEYS[4], ARGV[5])
-  redis.call('SADD', KEYS[5], ARGV[6])
+  redis.call('SADD', KEYS[6], ARGV[6])
 end
 return redis.call('HLEN', KEYS[1])
 """
 
 _REMOVE = """
--- KEYS: conns, ucount, uname, boards, owned ; ARGV: channel, board, owned_member
+-- KEYS: conns, ucount, uname, boards, version, owned ; ARGV: channel, board, owned_member
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
-redis.call('SREM', KEYS[5], ARGV[3])
+redis.call('SREM', KEYS[6], ARGV[3])
 if not entry then
   return {redis.call('HLEN', KEYS[1]), false}
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('INCR', KEYS[5])
 local uid = cjson.decode(entry)['id']
 if type(uid) == 'number' then
   uid = string.format('%d', uid)
@@ -65,14 +68,14 @@ def _owned_member(board, channel_name):
 
 
 class RedisPresence:
-    def __init__(self, url, prefix="liveboard", ttl=30.0, sweep_interval=10.0, on_sweep=None):
-        self.url = url
+    def __init__(self, host, prefix="liveboard", ttl=30.0, sweep_interval=10.0, on_sweep=None):
+        """`host`: a channels-redis host entry ({"address": url} or Sentinel), as the layer uses."""
         self.prefix = prefix
         self.ttl = ttl
         self.sweep_interval = sweep_interval
         self.on_sweep = on_sweep  # async callable(board, user, state) for swept entries
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self.redis = aioredis.Redis(connection_pool=create_pool({**host, "decode_responses": True}))
         self._add = self.redis.register_script(_ADD)
         self._remove = self.redis.register_script(_REMOVE)
         self._task = None
@@ -81,7 +84,7 @@ class RedisPresence:
 
     def _board_keys(self, board):
         p = f"{self.prefix}:presence:{board}"
-        return [f"{p}:conns", f"{p}:ucount", f"{p}:uname", f"{self.prefix}:presence:boards"]
+        return [f"{p}:conns", f"{p}:ucount", f"{p}:uname", f"{self.prefix}:presence:boards", f"{p}:version"]
 
     def _owned_key(self, process_id):
         return f"{self.prefix}:proc:{process_id}:owned"
@@ -107,20 +110,18 @@ class RedisPresence:
 
     async def remove(self, board, channel_name, process_id=None):
         keys = self._board_keys(board) + [self._owned_key(process_id or self.process_id)]
-        viewers, entry = await self._remove(keys=keys, args=[channel_name, board, _owned_member(board, channel_name)])
+        _, entry = await self._remove(keys=keys, args=[channel_name, board, _owned_member(board, channel_name)])
         user = json.loads(entry) if entry else None
-        return user, PresenceState(viewers=int(viewers), users=await self._users(board))
+        return user, await self.state(board)
 
     async def state(self, board):
-        conns, _, uname, _ = self._board_keys(board)
+        conns, _, uname, _, version = self._board_keys(board)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hlen(conns)
             pipe.hgetall(uname)
-            viewers, names = await pipe.execute()
-        return PresenceState(viewers=int(viewers), users=_users(names))
-
-    async def _users(self, board):
-        return _users(await self.redis.hgetall(self._board_keys(board)[2]))
+            pipe.get(version)
+            viewers, names, ver = await pipe.execute()
+        return PresenceState(viewers=int(viewers), users=_users(names), version=int(ver or 0))
 
     async def clear(self):
         """Forget everything under our prefix (tests)."""

@@ -143,22 +143,52 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Channel layer --------------------------------------------------------
+# --- Channel layer -------------------------------------------------------
+# Unset REDIS_URL: the in-memory layer (one process). Set: channels-redis.
+# The pub/sub layer is the default: it publishes an event once per process
+# instead of pushing one copy per member, and keeps group membership in
+# process memory, so a mass disconnect cannot leave ghosts in Redis
+# (measured in README "Scaling out"). LIVEBOARD_CHANNEL_LAYER=core selects
+# RedisChannelLayer instead. rediss:// URLs give TLS; REDIS_SENTINELS
+# ("host:port,host:port") + REDIS_SENTINEL_MASTER use Sentinel.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 LIVEBOARD_REDIS_PREFIX = os.environ.get("LIVEBOARD_REDIS_PREFIX", "liveboard")
 CHANNEL_CAPACITY = env_int("LIVEBOARD_CHANNEL_CAPACITY", 1000)
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "capacity": CHANNEL_CAPACITY,
-                "expiry": 60,
-                "prefix": LIVEBOARD_REDIS_PREFIX,
-            },
+LIVEBOARD_CHANNEL_LAYER = os.environ.get("LIVEBOARD_CHANNEL_LAYER", "pubsub")
+
+
+def _redis_host():
+    sentinels = env_list("REDIS_SENTINELS", [])
+    if sentinels:
+        return {
+            "sentinels": [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1])) for h in sentinels],
+            "master_name": os.environ.get("REDIS_SENTINEL_MASTER", "mymaster"),
         }
-    }
+    return {"address": REDIS_URL} if REDIS_URL else None
+
+
+# The one switch between embedded and scaled mode (layer and presence).
+LIVEBOARD_REDIS_HOST = _redis_host()
+if LIVEBOARD_REDIS_HOST:
+    if LIVEBOARD_CHANNEL_LAYER == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [LIVEBOARD_REDIS_HOST],
+                    "capacity": CHANNEL_CAPACITY,
+                    "expiry": 60,
+                    "prefix": LIVEBOARD_REDIS_PREFIX,
+                },
+            }
+        }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [LIVEBOARD_REDIS_HOST], "prefix": LIVEBOARD_REDIS_PREFIX},
+            }
+        }
 else:
     CHANNEL_LAYERS = {
         "default": {
