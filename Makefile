@@ -12,7 +12,7 @@ PORT   ?= 8000
 PG_URL    ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_LOCAL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-services install migrate demo serve clean
+.PHONY: run test test-services install migrate demo serve serve-cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ serve:
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 run: demo serve
+
+# Scaled mode on one machine: PROCESSES daphne processes sharing one socket,
+# rooms and presence through Redis (REDIS_URL, default the local server).
+PROCESSES ?= 2
+serve-cluster: export REDIS_URL ?= $(REDIS_URL_LOCAL)
+serve-cluster: demo
+	$(BIN)/python deploy/cluster.py --processes $(PROCESSES) --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
