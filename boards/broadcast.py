@@ -48,6 +48,24 @@ def send_event(board_slug, frame, exclude=None):
         logger.exception("broadcast of %s seq=%s on %s failed", frame.get("type"), frame.get("seq"), board_slug)
 
 
+def send_access_check(board_slug, user_id=None):
+    """Ask the board's connections of `user_id` (None: all) to re-check access.
+
+    Sent after a membership is removed or moved, or a board turns private
+    (boards.signals); each consumer re-reads its permission and leaves the
+    board with a `forbidden` error if it lost it — on every process, since
+    this goes through the channel layer like any event.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "board.access", "board": board_slug, "user_id": user_id}
+    try:
+        async_to_sync(layer.group_send)(group_name(board_slug), message)
+    except Exception:
+        logger.exception("access re-check for %s on %s failed", user_id, board_slug)
+
+
 def presence_message(board_slug, frame, version, exclude=None):
     return {
         "type": "board.presence",
@@ -58,12 +76,24 @@ def presence_message(board_slug, frame, version, exclude=None):
     }
 
 
+async def send_presence(board_slug, frame, version, exclude=None):
+    await get_channel_layer().group_send(group_name(board_slug), presence_message(board_slug, frame, version, exclude))
+
+
 async def announce(board_slug, kind, state, user, exclude=None):
-    """Tell a board's room that `user` arrived or left (user_joined / user_left)."""
+    """Tell a board's room that `user` arrived or left.
+
+    Quiet boards get a `user_joined`/`user_left` frame now; busy ones get
+    the change in the next coalesced `presence` frame (boards.presence_batch).
+    """
+    from .presence import get_batcher
+    from .presence_batch import is_busy
+
+    if is_busy(state):
+        await get_batcher().note(board_slug, "joined" if kind == "user_joined" else "left", user)
+        return
     frame = {"type": kind, "boardId": board_slug, "viewers": state.viewers, "user": user}
-    await get_channel_layer().group_send(
-        group_name(board_slug), presence_message(board_slug, frame, state.version, exclude)
-    )
+    await send_presence(board_slug, frame, state.version, exclude)
 
 
 async def announce_departure(board_slug, user, state):

@@ -35,6 +35,7 @@ class InMemoryPresence:
     def __init__(self):
         self._boards = {}
         self._versions = {}
+        self._pending = {}  # board -> {"joined": [...], "left": [...]} for coalesced presence
 
     def _bump(self, board):
         self._versions[board] = self._versions.get(board, 0) + 1
@@ -56,12 +57,34 @@ class InMemoryPresence:
     async def state(self, board):
         return _state(self._boards.get(board, {}), self._versions.get(board, 0))
 
+    async def push_diff(self, board, kind, user):
+        self._pending.setdefault(board, {"joined": [], "left": []})[kind].append(user)
+
+    async def take_diff(self, board, interval):
+        """(joined, left, more) queued for the board; one process, so never contended."""
+        pending = self._pending.pop(board, {"joined": [], "left": []})
+        return pending["joined"], pending["left"], False
+
     async def clear(self):
         self._boards.clear()
         self._versions.clear()
+        self._pending.clear()
 
 
 _presence = None
+_batcher = None
+
+
+def get_batcher():
+    """The process-wide coalescer of busy boards' presence frames."""
+    global _batcher
+    if _batcher is None:
+        from django.conf import settings
+
+        from .presence_batch import PresenceBatcher
+
+        _batcher = PresenceBatcher(get_presence(), settings.LIVEBOARD_PRESENCE_INTERVAL)
+    return _batcher
 
 
 def get_presence():
@@ -88,8 +111,11 @@ def get_presence():
 
 async def reset_presence():
     """Drop the store (tests): clear what it holds and close its connections."""
-    global _presence
+    global _presence, _batcher
     store, _presence = _presence, None
+    if _batcher is not None:
+        await _batcher.close()
+        _batcher = None
     if store is not None:
         await store.clear()
         if hasattr(store, "close"):

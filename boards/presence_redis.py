@@ -63,6 +63,17 @@ return {left, entry}
 """
 
 
+_TAKE_DIFF = """
+-- KEYS: pending list, flush lock ; ARGV: lock ms
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) == false then
+  return false
+end
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return items
+"""
+
+
 def _owned_member(board, channel_name):
     return f"{board}\x00{channel_name}"
 
@@ -78,6 +89,7 @@ class RedisPresence:
         self.redis = aioredis.Redis(connection_pool=create_pool({**host, "decode_responses": True}))
         self._add = self.redis.register_script(_ADD)
         self._remove = self.redis.register_script(_REMOVE)
+        self._take_diff = self.redis.register_script(_TAKE_DIFF)
         self._task = None
 
     # --- keys ---------------------------------------------------------------
@@ -122,6 +134,25 @@ class RedisPresence:
             pipe.get(version)
             viewers, names, ver = await pipe.execute()
         return PresenceState(viewers=int(viewers), users=_users(names), version=int(ver or 0))
+
+    async def push_diff(self, board, kind, user):
+        key = f"{self.prefix}:presence:{board}:pending"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.rpush(key, json.dumps([kind, user]))
+            pipe.expire(key, 3600)
+            await pipe.execute()
+
+    async def take_diff(self, board, interval):
+        """Queued (joined, left, more) — or None when another process flushed this interval."""
+        p = f"{self.prefix}:presence:{board}"
+        items = await self._take_diff(keys=[f"{p}:pending", f"{p}:flush"], args=[max(1, int(interval * 1000))])
+        if items is None:
+            return None
+        diff = {"joined": [], "left": []}
+        for item in items:
+            kind, user = json.loads(item)
+            diff[kind].append(user)
+        return diff["joined"], diff["left"], False
 
     async def clear(self):
         """Forget everything under our prefix (tests)."""

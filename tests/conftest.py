@@ -4,6 +4,7 @@ application (origin check, session auth, consumer), and a clean channel
 layer and presence store for every test.
 """
 
+import copy
 import os
 
 import pytest
@@ -29,6 +30,18 @@ def service_missing(name, reason):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_redis_prefix(settings):
+    """Test runs sharing one Redis (parallel runs, a dev server) must not hear each other."""
+    if not settings.LIVEBOARD_REDIS_HOST:
+        return
+    prefix = f"lbtest{os.getpid()}"
+    settings.LIVEBOARD_REDIS_PREFIX = prefix
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"]["prefix"] = prefix
+    settings.CHANNEL_LAYERS = layers
 
 
 @pytest.fixture(autouse=True)
