@@ -14,3 +14,12 @@ async def join(comm, board="board-1", **extra):
 
 async def nothing(comm, timeout=0.2):
     assert await comm.receive_nothing(timeout=timeout), "unexpected frame"
+
+
+async def request(comm, ref="req", **frame):
+    """Send a request and return its reply, skipping broadcasts that arrive first."""
+    await comm.send_json_to({**frame, "ref": ref})
+    while True:
+        reply = await comm.receive_json_from(timeout=3)
+        if reply.get("ref") == ref:
+            return reply
