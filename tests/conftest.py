@@ -69,6 +69,19 @@ def users(demo):
     return {u.username: u for u in User.objects.filter(username__in=["alice", "bob", "carol"])}
 
 
+@pytest.fixture
+def production_passwords(demo, settings):
+    """Demo passwords hashed the way a separately started server checks them.
+
+    The test run hashes with MD5 for speed; real servers (tests/servers.py)
+    run the production hashers and would refuse those hashes.
+    """
+    from django.contrib.auth.hashers import make_password
+
+    settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    get_user_model().objects.update(password=make_password("liveboard-demo", hasher="pbkdf2_sha256"))
+
+
 def session_cookie(user):
     client = Client()
     client.force_login(user)

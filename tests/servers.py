@@ -52,8 +52,8 @@ def server_env(redis_url=None, **extra):
 class Daphne:
     """`with Daphne(redis_url=…) as server:` → server.url, server.ws_url, server.kill()."""
 
-    def __init__(self, redis_url=None, **env):
-        self.port = free_port()
+    def __init__(self, redis_url=None, port=None, **env):
+        self.port = port or free_port()
         self.env = server_env(redis_url, **env)
         self.proc = None
 

@@ -37,12 +37,7 @@ def redis_url():
 
 
 @pytest.fixture
-def cluster(demo, redis_url, settings):
-    # The servers run production hashers; the test run hashes with MD5 for speed.
-    from django.contrib.auth.hashers import make_password
-
-    settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    get_user_model().objects.update(password=make_password("liveboard-demo", hasher="pbkdf2_sha256"))
+def cluster(production_passwords, redis_url):
     prefix = f"lbtest-{uuid.uuid4().hex[:8]}"
     env = dict(
         LIVEBOARD_REDIS_PREFIX=prefix,
