@@ -17,10 +17,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from rest_framework import serializers
 
 from . import broadcast, events, permissions, services, validation, wire
-from .errors import BadRequest, LiveboardError, NotFound
+from .errors import BadRequest, Forbidden, LiveboardError
+from .fastconsumer import LeanDispatchMixin
 from .models import Board
 from .presence import get_presence
 from .ratelimit import TokenBucket
@@ -51,9 +51,16 @@ def _viewable_board(user, slug):
 
 
 @database_sync_to_async
-def _catch_up(board_pk, since):
-    """Current seq, plus the events after `since` (or a resync marker)."""
+def _catch_up(board_pk, since, user=None):
+    """Current seq, plus the events after `since` (or a resync marker).
+
+    With `user`, re-checks that they may still view the board (Forbidden if
+    not): run after group_add, this closes the window in which a membership
+    revoked during the join would be announced before we were listening.
+    """
     board = Board.objects.get(pk=board_pk)
+    if user is not None and not permissions.can_view(user, board):
+        raise Forbidden(f"You may not view board {board.slug}")
     if since is None:
         return board.last_seq, [], None
     try:
@@ -63,11 +70,17 @@ def _catch_up(board_pk, since):
 
 
 @database_sync_to_async
+def _may_still_view(user, slug):
+    board = Board.objects.filter(slug=slug).first()
+    return board is None or permissions.can_view(user, board)  # a deleted board is not a revocation
+
+
+@database_sync_to_async
 def _current_seqs(slugs):
     return dict(Board.objects.filter(slug__in=slugs).values_list("slug", "last_seq"))
 
 
-class BoardConsumer(AsyncWebsocketConsumer):
+class BoardConsumer(LeanDispatchMixin, AsyncWebsocketConsumer):
     async def dispatch(self, message):
         # channels' AsyncConsumer.dispatch hops to the sync thread before
         # every handler to close stale DB connections. Our DB work all goes
@@ -89,14 +102,48 @@ class BoardConsumer(AsyncWebsocketConsumer):
         self.strikes = 0
         self.presence = get_presence()
         await self.accept()
+        if not self._count_connection():
+            limit = settings.LIVEBOARD_MAX_CONNECTIONS_PER_USER
+            await self._send(wire.error("rate_limited", f"Too many open connections for this user (limit {limit})"))
+            await self.close(code=CLOSE_POLICY)
+
+    # Open sockets per user id in this process (LIVEBOARD_MAX_CONNECTIONS_PER_USER).
+    connections_per_user = {}
+
+    def _count_connection(self):
+        """Count this socket against its user's limit; False if over it."""
+        self.counted_as = None
+        limit = settings.LIVEBOARD_MAX_CONNECTIONS_PER_USER
+        uid = self.me["id"]
+        if not limit or uid is None:
+            return True
+        if self.connections_per_user.get(uid, 0) >= limit:
+            return False
+        self.connections_per_user[uid] = self.connections_per_user.get(uid, 0) + 1
+        self.counted_as = uid
+        return True
 
     async def disconnect(self, code):
+        uid = getattr(self, "counted_as", None)
+        if uid is not None:
+            self.counted_as = None
+            left = self.connections_per_user.get(uid, 1) - 1
+            if left > 0:
+                self.connections_per_user[uid] = left
+            else:
+                self.connections_per_user.pop(uid, None)
         for slug in list(getattr(self, "joined", {})):
             await self._leave_board(slug)
 
     # --- client frames ------------------------------------------------------
 
+    async def close(self, code=None, reason=None):
+        self.closing = True  # frames still in flight behind our close are not served
+        await super().close(code=code, reason=reason)
+
     async def receive(self, text_data=None, bytes_data=None):
+        if getattr(self, "closing", False):
+            return
         if not self.bucket.take():
             await self._rate_limited()
             return
@@ -111,7 +158,7 @@ class BoardConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             await self._send(wire.error("bad_json", "Frame is not valid JSON"))
             return
         if not isinstance(message, dict):
@@ -146,7 +193,16 @@ class BoardConsumer(AsyncWebsocketConsumer):
         await self._send(wire.error("rate_limited", "Too many messages; slow down"))
 
     async def _send(self, frame):
-        await self.send(text_data=wire.dumps(frame))
+        text = wire.dumps(frame)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                # A reply that echoes client input (ref, an unknown field's
+                # name) may hold a lone surrogate, which a real server cannot
+                # put in a text frame; \u-escaped JSON says the same thing.
+                text = json.dumps(frame, separators=(",", ":"), ensure_ascii=True)
+        await self.send(text_data=text)
 
     def _validate(self, serializer_class, message):
         serializer = serializer_class(data=message)
@@ -171,7 +227,12 @@ class BoardConsumer(AsyncWebsocketConsumer):
             state = await self.presence.add(slug, self.channel_name, self.me)
         else:
             state = await self.presence.state(slug)
-        seq, missed, resync = await _catch_up(board.pk, since)
+        try:
+            seq, missed, resync = await _catch_up(board.pk, since, None if already else self.user)
+        except Forbidden:
+            await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
+            await self.presence.remove(slug, self.channel_name)  # never announced: undo quietly
+            raise
         self.joined[slug] = max(seq, self.joined.get(slug, 0))
         self.presence_floor[slug] = max(state.version, self.presence_floor.get(slug, 0))
         await self._send(
@@ -264,7 +325,8 @@ class BoardConsumer(AsyncWebsocketConsumer):
         seq = message.get("seq")
         if seq is not None and seq <= floor:
             return  # covered by the join's replay / snapshot
-        await self.send(text_data=message["text"])
+        # The hot path (one call per viewer per event): straight to the ASGI send.
+        await self.base_send({"type": "websocket.send", "text": message["text"]})
 
     async def board_presence(self, message):
         floor = self.presence_floor.get(message["board"])
@@ -273,3 +335,21 @@ class BoardConsumer(AsyncWebsocketConsumer):
         if message.get("version", floor + 1) <= floor:
             return  # from before our join; `joined` already counted it
         await self.send(text_data=message["text"])
+
+    async def board_access(self, message):
+        """A membership or the board's visibility changed (boards.signals).
+
+        Connections of the user concerned (`user_id`; None = everyone on the
+        board) re-check that they may still view it; one that may not is
+        taken out of the room (the others get user_left) and told.
+        """
+        slug = message["board"]
+        if slug not in self.joined:
+            return
+        user_id = message.get("user_id")
+        if user_id is not None and user_id != self.me["id"]:
+            return
+        if await _may_still_view(self.user, slug):
+            return
+        await self._leave_board(slug)
+        await self._send(wire.error("forbidden", f"You may no longer view board {slug}", boardId=slug))

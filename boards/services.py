@@ -153,3 +153,28 @@ def events_since(board, since, limit=None):
     if len(rows) != last - since or rows[0][0] != since + 1:
         raise ResyncRequired(f"events after seq {since} are no longer kept")
     return [payload for _, payload in rows]
+
+
+def events_page(board, since, limit):
+    """One page of the log: (frames with since < seq ≤ board.last_seq, more).
+
+    At most `limit` frames, oldest first; `more` says the board has events
+    after the last one returned. ResyncRequired when `since` is ahead of the
+    board or the events right after it are no longer kept. Like
+    events_since, the board's last_seq (read by the caller) bounds the
+    answer, so the page is consistent with the `seq` reported next to it.
+    """
+    last = board.last_seq
+    if since > last:
+        raise ResyncRequired(f"since={since} is ahead of the board (seq {last})")
+    if since == last:
+        return [], False
+    rows = list(
+        BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
+        .order_by("seq")
+        .values_list("seq", "payload")[: max(1, limit)]
+    )
+    # seqs are unique per board: first == since+1 and last == since+n means no hole.
+    if not rows or rows[0][0] != since + 1 or rows[-1][0] != since + len(rows):
+        raise ResyncRequired(f"events after seq {since} are no longer kept")
+    return [payload for _, payload in rows], rows[-1][0] < last

@@ -185,14 +185,16 @@ if LIVEBOARD_REDIS_HOST:
     else:
         CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                # channels-redis' pub/sub layer, decoding each event once per process (boards/layers.py).
+                "BACKEND": "boards.layers.LiveboardRedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [LIVEBOARD_REDIS_HOST], "prefix": LIVEBOARD_REDIS_PREFIX},
             }
         }
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # channels' InMemoryChannelLayer made O(1) per delivery (boards/layers.py).
+            "BACKEND": "boards.layers.LiveboardInMemoryChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
         }
     }
@@ -216,7 +218,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["boards.parsers.JSONParser"],  # DRF's; deep nesting is a 400
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
@@ -245,17 +247,39 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Liveboard ----------------------------------------------------------------
 # Limits and tunables (SPEC §10); read through boards.conf.
 LIVEBOARD_MAX_FRAME_BYTES = env_int("LIVEBOARD_MAX_FRAME_BYTES", 64 * 1024)
+# daphne's own cap on a WebSocket message/frame (autobahn closes with 1009
+# without a word above it). Kept above the app's limit so a frame a bit over
+# LIVEBOARD_MAX_FRAME_BYTES gets the `too_large` error before the close, and
+# well below daphne's 1 MiB default so nobody can make a process buffer more.
+# `manage.py runserver` reads these; plain daphne takes the same numbers as
+# `daphne --websocket-max-message-size N --websocket-max-frame-size N`.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE", 4 * LIVEBOARD_MAX_FRAME_BYTES)
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_FRAME_SIZE", 4 * LIVEBOARD_MAX_FRAME_BYTES)
+# Open sockets per logged-in user, per server process (0 = no limit).
+LIVEBOARD_MAX_CONNECTIONS_PER_USER = env_int("LIVEBOARD_MAX_CONNECTIONS_PER_USER", 0)
 LIVEBOARD_RATE_LIMIT = env_float("LIVEBOARD_RATE_LIMIT", 20.0)
 LIVEBOARD_RATE_BURST = env_int("LIVEBOARD_RATE_BURST", 40)
 LIVEBOARD_RATE_STRIKES = env_int("LIVEBOARD_RATE_STRIKES", 20)
 LIVEBOARD_MAX_BOARDS_PER_CONNECTION = env_int("LIVEBOARD_MAX_BOARDS_PER_CONNECTION", 50)
 LIVEBOARD_EVENT_RETENTION = env_int("LIVEBOARD_EVENT_RETENTION", 10_000)
+# Events older than this many seconds are pruned too (0: no age limit); a
+# board's newest event is always kept (see prune_events).
+LIVEBOARD_EVENT_MAX_AGE = env_int("LIVEBOARD_EVENT_MAX_AGE", 7 * 24 * 3600)
+# GET /api/boards/<id>/events: at most this many events per page (`limit`),
+# and long polling (`wait`) holds a request at most this many seconds.
+LIVEBOARD_EVENTS_PAGE_MAX = env_int("LIVEBOARD_EVENTS_PAGE_MAX", 1000)
+LIVEBOARD_LONGPOLL_MAX_WAIT = env_float("LIVEBOARD_LONGPOLL_MAX_WAIT", 25.0)
+# Server-Sent Events (/boards/<id>/events): a comment line this often keeps
+# proxies from cutting an idle stream and lets the server notice a dead peer.
+LIVEBOARD_SSE_HEARTBEAT = env_float("LIVEBOARD_SSE_HEARTBEAT", 15.0)
 LIVEBOARD_REPLAY_LIMIT = env_int("LIVEBOARD_REPLAY_LIMIT", 10_000)
 LIVEBOARD_TICKET_TTL = env_int("LIVEBOARD_TICKET_TTL", 60)
 LIVEBOARD_PRESENCE_COALESCE_THRESHOLD = env_int("LIVEBOARD_PRESENCE_COALESCE_THRESHOLD", 50)
@@ -273,8 +297,12 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        # ?ticket=… and other secret query values never reach a log line.
+        "redact_secrets": {"()": "boards.logfilters.RedactSecrets"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

@@ -13,6 +13,7 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 
 from boards import presence
@@ -30,6 +31,45 @@ def service_missing(name, reason):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_url():
+    """A reachable Redis: REDIS_URL, else the local default. Both CI passes have one."""
+    import redis
+
+    url = os.environ.get("REDIS_URL") or REDIS_DEFAULT
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", f"{url}: {exc}")
+    return url
+
+
+@pytest.fixture
+async def redis_mode(redis_url, settings):
+    """Run this test process in scaled mode (Redis layer + presence), even in
+    the embedded pass: for tests about several processes sharing one room."""
+    prefix = f"lbtest{os.getpid()}"
+    settings.REDIS_URL = redis_url
+    settings.LIVEBOARD_REDIS_HOST = {"address": redis_url}
+    settings.LIVEBOARD_REDIS_PREFIX = prefix
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "boards.layers.LiveboardRedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [settings.LIVEBOARD_REDIS_HOST], "prefix": prefix},
+        }
+    }
+    channel_layers.backends.clear()
+    await presence.reset_presence()
+    yield redis_url
+    for layer in list(channel_layers.backends.values()):
+        await layer.flush()
+    channel_layers.backends.clear()
+    await presence.reset_presence()
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +96,9 @@ async def clean_realtime_state():
             await layer.flush()
     channel_layers.backends.clear()
     await presence.reset_presence()
+    # sync_to_async runs ORM calls on asgiref's worker thread; close what it
+    # opened so the test database can be dropped at the end of the run.
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from boards.models import Board, BoardEvent, List, Membership, Task
+from boards.models import Board, BoardEvent, Membership, Task
 from tests.wsclient import join, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)

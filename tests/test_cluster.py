@@ -8,7 +8,6 @@ dead-process test finishes quickly; the production default is 30 + 10 s.
 
 import asyncio
 import json
-import os
 import urllib.request
 import uuid
 
@@ -19,22 +18,10 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
 from boards.models import Board, BoardEvent, Task
-from tests.conftest import service_missing, session_cookie
+from tests.conftest import session_cookie
 from tests.servers import Daphne, manage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def redis_url():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", f"{REDIS_URL}: {exc}")
-    return REDIS_URL
-
 
 @pytest.fixture
 def cluster(production_passwords, redis_url):
@@ -46,7 +33,7 @@ def cluster(production_passwords, redis_url):
         LIVEBOARD_RATE_LIMIT=1000,
         LIVEBOARD_RATE_BURST=1000,
     )
-    servers = [Daphne(redis_url, **env) for _ in range(2)]
+    servers = [Daphne(REDIS_URL=redis_url, **env) for _ in range(2)]
     try:
         for server in servers:
             server.start()
@@ -162,7 +149,7 @@ async def test_one_room_spans_both_processes(cluster):
     await asyncio.to_thread(
         manage, "shell", "-c",
         "from boards.models import Task; t = Task.objects.get(title='via A'); t.title = 'via shell'; t.save()",
-        redis_url=a.env["REDIS_URL"], LIVEBOARD_REDIS_PREFIX=a.env["LIVEBOARD_REDIS_PREFIX"],
+        check=True, REDIS_URL=a.env["REDIS_URL"], LIVEBOARD_REDIS_PREFIX=a.env["LIVEBOARD_REDIS_PREFIX"],
     )
     for client in (on_a, on_b):
         frame = await client.recv()

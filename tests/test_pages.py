@@ -217,7 +217,7 @@ async def test_api_through_the_asgi_application(demo):
 
 
 def admin_client():
-    admin = get_user_model().objects.create_superuser("root", "root@example.com", "admin-pass-123")
+    get_user_model().objects.create_superuser("root", "root@example.com", "admin-pass-123")
     client = Client()
     assert client.login(username="root", password="admin-pass-123")
     return client

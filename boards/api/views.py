@@ -7,14 +7,13 @@ domain errors map onto DRF responses in one handler.
 from rest_framework import status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import permissions, services, tickets, validation
+from .. import permissions, polling, services, tickets, validation
 from ..errors import BadRequest, LiveboardError
-from ..models import Board
+from ..parsers import JSONParser  # DRF's, with deep nesting a 400 not a 500
 
 
 class ObtainToken(ObtainAuthToken):
@@ -68,26 +67,17 @@ def board_detail(request, slug):
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def board_events(request, slug):
-    """Events after `since`, shaped like their WebSocket frames."""
-    raw = request.query_params.get("since", "0")
+    """Events after `since`, shaped like their WebSocket frames (boards/polling.py).
+
+    Under boardsite.asgi this URL is served by LongPollConsumer, which also
+    long-polls (`wait`); this view answers the same way without waiting.
+    """
     try:
-        since = int(raw)
-        if since < 0:
-            raise ValueError
-    except ValueError:
-        return Response({"since": ["A non-negative integer is required."]}, status=400)
-    try:
-        board = permissions.board_for_viewing(request.user, slug)
-        board = Board.objects.get(pk=board.pk)
-        frames = services.events_since(board, since)
-    except LiveboardError as exc:
-        return _error_response(exc)
-    except services.ResyncRequired as exc:
-        return Response(
-            {"type": "resync_required", "detail": str(exc), "events": [], "seq": board.last_seq},
-            status=status.HTTP_409_CONFLICT,
-        )
-    return Response({"events": frames, "seq": board.last_seq})
+        since, limit, _wait = polling.parse_params(request.query_params.get)
+    except polling.BadParams as exc:
+        return Response(exc.fields, status=status.HTTP_400_BAD_REQUEST)
+    code, body = polling.events_body(request.user, slug, since, limit)
+    return Response(body, status=code)
 
 
 @api_view(["POST"])

@@ -190,6 +190,7 @@
     if (gapFetching || snapshotLoading) { scheduleGapCheck(GAP_WAIT_MS); return; }
     gapFetching = true;
     var before = lastSeq;
+    var morePages = false;
     getJSON(API_BOARD + "events?since=" + lastSeq)
       .then(function (res) {
         if (res.status === 409) { fruitlessFills = 0; return reloadSnapshot(); }
@@ -201,11 +202,14 @@
         if (typeof res.body.seq === "number") knownSeq = Math.max(res.body.seq, maxBuffered());
         fruitlessFills = lastSeq > before ? 0 : fruitlessFills + 1;
         if (fruitlessFills >= 3) { fruitlessFills = 0; return reloadSnapshot(); }
+        // A page cut at the server's limit: fetch the next one now, not after GAP_WAIT_MS.
+        morePages = res.body.more === true && lastSeq > before;
       })
       .catch(function () { scheduleGapCheck(3000); })
       .then(function () {
         gapFetching = false;
-        drain();
+        if (morePages && lastSeq < knownSeq) fillGap();
+        else drain();
       });
   }
 
