@@ -11,6 +11,7 @@ import shutil
 import urllib.request
 
 import pytest
+from django.db import connections
 from django.contrib.auth import get_user_model  # noqa: F401  (loads the app registry)
 
 from boards.models import Task
@@ -39,6 +40,9 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+        # ORM calls made while Playwright's loop ran got their own connection
+        # slot; close it here, or PostgreSQL cannot drop the test database.
+        connections.close_all()
 
 
 @pytest.fixture
