@@ -61,12 +61,7 @@ def _catch_up(board_pk, since, user=None):
     board = Board.objects.get(pk=board_pk)
     if user is not None and not permissions.can_view(user, board):
         raise Forbidden(f"You may not view board {board.slug}")
-    if since is None:
-        return board.last_seq, [], None
-    try:
-        return board.last_seq, services.events_since(board, since), None
-    except services.ResyncRequired as exc:
-        return board.last_seq, [], str(exc)
+    return services.catch_up(board, since)
 
 
 @database_sync_to_async

@@ -131,6 +131,21 @@ class ResyncRequired(Exception):
     """The requested events are no longer (or not yet) in the log."""
 
 
+def catch_up(board, since):
+    """(seq, frames after `since`, resync reason or None) for a join/resume.
+
+    Shared by the socket join and the SSE stream: without `since` there is
+    nothing to replay; events no longer (or not yet) in the log give a reason
+    instead of frames.
+    """
+    if since is None:
+        return board.last_seq, [], None
+    try:
+        return board.last_seq, events_since(board, since), None
+    except ResyncRequired as exc:
+        return board.last_seq, [], str(exc)
+
+
 def events_since(board, since, limit=None):
     """Frames with seq > since, oldest first, or ResyncRequired.
 

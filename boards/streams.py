@@ -113,12 +113,7 @@ def _catch_up(board_pk, since):
     board = Board.objects.filter(pk=board_pk).first()
     if board is None:
         return None, [], None
-    if since is None:
-        return board.last_seq, [], None
-    try:
-        return board.last_seq, services.events_since(board, since), None
-    except services.ResyncRequired as exc:
-        return board.last_seq, [], str(exc)
+    return services.catch_up(board, since)
 
 
 @_orm
