@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 
 from . import tickets
 
@@ -26,19 +26,33 @@ async def _refuse(receive, send, code):
     await send({"type": "websocket.close", "code": code})
 
 
-def _header(scope, name):
+def header(scope, name):
+    """The first value of header `name` (lower-case bytes) in an ASGI scope."""
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
     return None
 
 
+def allowed_hosts():
+    """ALLOWED_HOSTS as Django applies it (DEBUG with none set means local only)."""
+    if settings.ALLOWED_HOSTS:
+        return settings.ALLOWED_HOSTS
+    return [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
+
+
 def origin_allowed(origin):
     host = urlsplit(origin).hostname
-    if not host:
-        return False
-    allowed = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
-    return validate_host(host, allowed)
+    return bool(host) and validate_host(host, allowed_hosts())
+
+
+def host_allowed(scope):
+    """Django's ALLOWED_HOSTS check, for consumers that do not pass through Django."""
+    host = header(scope, b"host")
+    if host is None:
+        return True  # HTTP/1.0 without Host: Django falls back to SERVER_NAME too
+    domain, _ = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed_hosts())
 
 
 class OriginCheck:
@@ -47,7 +61,7 @@ class OriginCheck:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
-            origin = _header(scope, b"origin")
+            origin = header(scope, b"origin")
             if origin is None:
                 scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"cookie"])
             elif not origin_allowed(origin):

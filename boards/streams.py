@@ -33,10 +33,10 @@ from channels.generic.http import AsyncHttpConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
-from django.http.request import validate_host
 
 from . import broadcast, permissions, polling, services, wire
 from .errors import LiveboardError
+from .middleware import header, host_allowed
 from .models import Board
 
 logger = logging.getLogger(__name__)
@@ -130,32 +130,9 @@ def _may_view(user, board_pk):
 # --- request plumbing -----------------------------------------------------------
 
 
-def _header(scope, name):
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _host_allowed(scope):
-    """Django's ALLOWED_HOSTS check, which these consumers do not pass through."""
-    host = _header(scope, b"host")
-    if host is None:
-        return True  # HTTP/1.0 without Host: Django falls back to SERVER_NAME too
-    domain = host.lower()
-    if domain.startswith("["):
-        domain = domain[: domain.find("]") + 1] if "]" in domain else ""
-    else:
-        domain = domain.rsplit(":", 1)[0]
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    return bool(domain) and validate_host(domain, allowed)
-
-
 async def request_user(scope):
     """DRF's order: `Authorization: Token <key>` if given, else the session user."""
-    auth = (_header(scope, b"authorization") or "").split()
+    auth = (header(scope, b"authorization") or "").split()
     if auth and auth[0].lower() == "token":
         if len(auth) != 2:
             raise AuthenticationFailed("Invalid token header.")
@@ -201,7 +178,7 @@ class _BoardHttpConsumer(AsyncHttpConsumer):
         if self.scope.get("method") != "GET":
             await self.respond(405, {"detail": "Method not allowed."}, [(b"allow", b"GET")])
             await self.finish()
-        if not _host_allowed(self.scope):
+        if not host_allowed(self.scope):
             await self.respond(400, {"detail": "Invalid Host header."})
             await self.finish()
         try:
@@ -303,7 +280,7 @@ class BoardEventStream(_BoardHttpConsumer):
 
     def _resume_point(self):
         """Last-Event-ID, else ?since=, else None; False if malformed."""
-        raw = _header(self.scope, b"last-event-id")
+        raw = header(self.scope, b"last-event-id")
         if raw is None or raw.strip() == "":
             query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             raw = query["since"][-1] if "since" in query else None
