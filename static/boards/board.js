@@ -65,6 +65,14 @@
   var usersEl = document.getElementById("presence-users");
   var toastsEl = document.getElementById("toasts");
 
+  function makeButton(type, className, text) {
+    var button = document.createElement("button");
+    button.type = type;
+    button.className = className;
+    button.textContent = text;
+    return button;
+  }
+
   function key(id) { return String(id); }
   function clamp(n, lo, hi) {
     n = typeof n === "number" && isFinite(n) ? Math.floor(n) : hi;
@@ -339,12 +347,9 @@
     if (CAN_EDIT) title.title = "Double-click to edit";
     head.appendChild(title);
     if (CAN_EDIT) {
-      var del = document.createElement("button");
-      del.type = "button";
-      del.className = "card-delete";
+      var del = makeButton("button", "card-delete", "×");
       del.title = "Delete task";
       del.setAttribute("aria-label", "Delete task");
-      del.textContent = "×";
       head.appendChild(del);
     }
     var desc = document.createElement("p");
@@ -383,10 +388,7 @@
       input.required = true;
       input.placeholder = "Add a task…";
       input.setAttribute("aria-label", "New task title in " + list.name);
-      var btn = document.createElement("button");
-      btn.type = "submit";
-      btn.className = "button";
-      btn.textContent = "Add";
+      var btn = makeButton("submit", "button", "Add");
       form.appendChild(input);
       form.appendChild(btn);
       section.appendChild(form);
@@ -755,14 +757,8 @@
     desc.setAttribute("aria-label", "Description");
     var actions = document.createElement("div");
     actions.className = "card-edit-actions";
-    var save = document.createElement("button");
-    save.type = "submit";
-    save.className = "button primary";
-    save.textContent = "Save";
-    var cancel = document.createElement("button");
-    cancel.type = "button";
-    cancel.className = "button";
-    cancel.textContent = "Cancel";
+    var save = makeButton("submit", "button primary", "Save");
+    var cancel = makeButton("button", "button", "Cancel");
     actions.appendChild(save);
     actions.appendChild(cancel);
     form.appendChild(title);
