@@ -12,14 +12,23 @@ more than forwarding the frame.
 `receive` and the channel layer), handlers run one at a time in arrival
 order per source, `StopConsumer` ends the consumer, a handler's exception
 ends it with that exception, and the pending receives are cancelled on the
-way out (so channel layers clean up) — but with one long-lived task per
-source and an `asyncio.Lock` around `dispatch`: a message costs one task
-wake-up instead of a task creation plus an `asyncio.wait`. It also sends
-WebSocket frames past channels' session wrapper, which does nothing for them
-(see `_unwrap_session_send`).
+way out (so channel layers clean up) — with one long-lived task per source
+and a lock around `dispatch` instead.
+
+With a layer that offers it (`attach_direct`, boards/layers.py) a channel
+message can also be dispatched *during* the layer's `group_send`, when the
+consumer is idle: nothing of its own is queued, taken or running. That skips
+the queue, the task wake-up and the loop turn per member — about a third of
+the server's CPU per broadcast frame (py-spy, BENCHMARKS.md). A handler that
+has to wait (a database call, a full socket) is finished by a task that holds
+the lock, so handlers still never overlap and never overtake one another.
+
+WebSocket frames also skip channels' session wrapper, which does nothing for
+them (see `_unwrap_session_send`).
 """
 
 import asyncio
+import contextvars
 import functools
 
 from channels.exceptions import StopConsumer
@@ -27,29 +36,126 @@ from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 
 
-async def pump_dispatch(sources, dispatch):
-    """Call `dispatch(message)` for messages from every source, one at a time."""
-    lock = asyncio.Lock()
+class DispatchPump:
+    """Calls `dispatch(message)` for messages from several sources, one at a time.
 
-    async def pump(source):
+    Messages of one source are dispatched in the order they arrive; a
+    handler's exception (or StopConsumer) ends `run()` with it.
+    """
+
+    def __init__(self, dispatch):
+        self.dispatch = dispatch
+        self.lock = asyncio.Lock()
+        self.busy = 0  # messages taken from a source or delivered, whose handler has not finished
+        self.context = contextvars.copy_context()  # direct deliveries run in a copy of this, not in the sender's
+        self.ended = asyncio.get_running_loop().create_future()
+        self.finishing = set()  # tasks finishing a direct delivery that had to wait
+
+    async def run(self, sources):
+        tasks = [asyncio.ensure_future(self._pump(source)) for source in sources]
+        try:
+            done, _ = await asyncio.wait([*tasks, self.ended], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # StopConsumer, or the handler's exception
+        finally:
+            self.ended.cancel()  # no more direct deliveries
+            pending = [*tasks, *self.finishing]
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                try:
+                    await task
+                except (asyncio.CancelledError, StopConsumer):
+                    pass
+
+    async def _pump(self, source):
         while True:
             message = await source()
-            async with lock:
-                await dispatch(message)
-
-    tasks = [asyncio.ensure_future(pump(source)) for source in sources]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()  # StopConsumer, or the handler's exception
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
+            self.busy += 1
             try:
-                await task
-            except (asyncio.CancelledError, StopConsumer):
-                pass
+                async with self.lock:
+                    await self.dispatch(message)
+            finally:
+                self.busy -= 1
+
+    def deliver_now(self, message):
+        """Dispatch `message` right away if nothing else is in progress.
+
+        Returns False when the consumer is busy or has ended; the layer then
+        queues the message for the pump as usual. The caller checks that the
+        consumer's own queue is empty.
+        """
+        if self.busy or self.ended.done():
+            return False
+        self.busy += 1  # also while it runs here: a handler's own group_send must not re-enter it
+        coro = self.dispatch(message)
+        context = self.context.copy()  # its own, as a task per message would have
+        try:
+            waiting_on = context.run(coro.send, None)
+        except StopIteration:
+            self.busy -= 1
+            return True
+        except BaseException as exc:  # noqa: BLE001 - ends the consumer, as in the pump
+            self.busy -= 1
+            self.ended.set_exception(exc)
+            return True
+        # The handler awaits something: hold the lock until it is done.
+        _acquire_now(self.lock)
+        task = asyncio.get_running_loop().create_task(self._finish(coro, waiting_on), context=context)
+        self.finishing.add(task)
+        task.add_done_callback(self.finishing.discard)
+        return True
+
+    async def _finish(self, coro, waiting_on):
+        try:
+            await resume(coro, waiting_on)
+        except BaseException as exc:
+            if not self.ended.done():
+                self.ended.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        finally:
+            self.busy -= 1
+            self.lock.release()
+
+
+def _acquire_now(lock):
+    """Take a free, uncontended asyncio.Lock without yielding."""
+    acquire = lock.acquire()
+    try:
+        acquire.send(None)
+    except StopIteration:
+        return
+    acquire.close()
+    raise RuntimeError("lock was not free")
+
+
+async def resume(coro, waiting_on):
+    """Drive to its end a coroutine that was started by hand.
+
+    `waiting_on` is what its last `send()` yielded: an asyncio future (the
+    coroutine reads the outcome from it when resumed) or None (a bare yield,
+    as in `asyncio.sleep(0)`). Cancelling this task cancels that future, or
+    is thrown into the coroutine, as a Task would do.
+    """
+    while True:
+        try:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                waiting_on._asyncio_future_blocking = False  # as Task does with what a coroutine yields
+                await waiting_on
+        except BaseException as exc:
+            if waiting_on is None or not waiting_on.done():
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
 
 
 def _unwrap_session_send(scope, send):
@@ -80,13 +186,21 @@ class LeanDispatchMixin:
     async def __call__(self, scope, receive, send):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = _unwrap_session_send(scope, send)
+        pump = DispatchPump(self.dispatch)
         sources = [receive]
+        attached = None
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
-        self.base_send = _unwrap_session_send(scope, send)
+            attach = getattr(self.channel_layer, "attach_direct", None)
+            if attach is not None:
+                attached = attach(self.channel_name, pump.deliver_now)
         try:
-            await pump_dispatch(sources, self.dispatch)
+            await pump.run(sources)
         except StopConsumer:
             pass
+        finally:
+            if attached is not None:
+                attached()  # detach

@@ -47,6 +47,7 @@ class LiveboardInMemoryChannelLayer(InMemoryChannelLayer):
         self.dropped = 0  # messages refused because a channel was full, since start
         self._dropped_logged = 0
         self._next_drop_log = 0.0
+        self._direct = {}  # channel -> deliver(message) of a consumer that takes messages directly
 
     # --- sending -----------------------------------------------------------------
 
@@ -56,7 +57,23 @@ class LiveboardInMemoryChannelLayer(InMemoryChannelLayer):
             queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
         return queue
 
+    def attach_direct(self, channel, deliver):
+        """Let `deliver(message)` take `channel`'s messages while its queue is empty.
+
+        `deliver` returns False when it cannot take one now (the message is
+        queued as usual). Returns the function that detaches it.
+        (boards.fastconsumer: a consumer dispatches there and then, without a
+        task wake-up per member.)
+        """
+        self._direct[channel] = deliver
+        return lambda: self._direct.pop(channel, None)
+
     def _put(self, channel, message, deadline):
+        deliver = self._direct.get(channel)
+        if deliver is not None:
+            queue = self.channels.get(channel)
+            if (queue is None or not queue.qsize()) and deliver(dict(message)):
+                return True
         try:
             self._queue(channel).put_nowait((deadline, dict(message)))
             return True
@@ -173,24 +190,36 @@ if RedisPubSubChannelLayer is not None:
             name = message["channel"]
             if isinstance(name, bytes):
                 name = name.decode()
-            queue = layer.channels.get(name)
-            if queue is not None:
-                queue.put_nowait(layer.channel_layer.deserialize(message["data"]))
+            if name in layer.channels:
+                layer.deliver(name, layer.channel_layer.deserialize(message["data"]))
                 return
             members = layer.groups.get(name)
             if not members:
                 return
             decoded = layer.channel_layer.deserialize(message["data"])
-            channels = layer.channels
-            for channel_name in members:
-                queue = channels.get(channel_name)
-                if queue is not None:
-                    queue.put_nowait(dict(decoded))
+            for channel_name in list(members):
+                layer.deliver(channel_name, dict(decoded))
 
     class _LoopLayer(RedisPubSubLoopLayer):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._shards = [_Shard(shard.host, self) for shard in self._shards]
+            self._direct = {}
+
+        def attach_direct(self, channel, deliver):
+            """As LiveboardInMemoryChannelLayer.attach_direct."""
+            self._direct[channel] = deliver
+            return lambda: self._direct.pop(channel, None)
+
+        def deliver(self, channel, message):
+            queue = self.channels.get(channel)
+            if queue is None:
+                return
+            if not queue.qsize():
+                deliver = self._direct.get(channel)
+                if deliver is not None and deliver(message):
+                    return
+            queue.put_nowait(message)
 
         async def receive(self, channel):
             if channel not in self.channels:
@@ -234,3 +263,6 @@ if RedisPubSubChannelLayer is not None:
 
         async def receive(self, channel):
             return await self._get_layer().receive(channel)
+
+        def attach_direct(self, channel, deliver):
+            return self._get_layer().attach_direct(channel, deliver)

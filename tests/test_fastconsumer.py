@@ -1,0 +1,184 @@
+"""
+boards.fastconsumer: the consumer loop and the layers' direct delivery.
+
+A group message may be dispatched during the layer's delivery instead of
+through the consumer's queue and task. These tests pin down what must not
+change because of that, on both layers (in-memory and Redis pub/sub): one
+handler at a time, arrival order, a handler that waits is finished, errors
+end the consumer, handlers run in the consumer's context, not the sender's.
+"""
+
+import asyncio
+import contextvars
+
+import pytest
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import channel_layers, get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from boards.fastconsumer import LeanDispatchMixin
+
+GROUP = "fastconsumer.test"
+who = contextvars.ContextVar("who", default="nobody")
+
+
+class Recorder(LeanDispatchMixin, AsyncWebsocketConsumer):
+    """Logs every handler's start and end; `hold` makes the next handler wait."""
+
+    log = []
+    gate = None  # an asyncio.Event the `wait` handlers wait on
+
+    async def dispatch(self, message):
+        # As BoardConsumer: no database hop before every handler.
+        await getattr(self, message["type"].replace(".", "_"))(message)
+
+    async def connect(self):
+        await self.channel_layer.group_add(GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        self.log.append(("start", text_data))
+        if text_data == "wait":
+            await self.gate.wait()
+        self.log.append(("end", text_data))
+
+    async def note(self, message):
+        self.log.append(("start", message["n"]))
+        task = asyncio.current_task()
+        self.log.append(("task", task.get_coro().__qualname__ if task else None))
+        self.log.append(("context", who.get()))
+        if message.get("wait"):
+            await self.gate.wait()
+        if message.get("fail"):
+            raise RuntimeError("handler failed")
+        if message.get("echo"):
+            # A handler's own group_send reaches this consumer again, after it.
+            await self.channel_layer.group_send(GROUP, {"type": "note", "n": message["n"] + "-echo"})
+        await self.send(text_data=str(message["n"]))
+        self.log.append(("end", message["n"]))
+
+
+@pytest.fixture(params=["memory", "redis"])
+def layer_kind(request, settings):
+    if request.param == "redis":
+        request.getfixturevalue("redis_mode")
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "boards.layers.LiveboardInMemoryChannelLayer"}}
+        channel_layers.backends.clear()
+    return request.param
+
+
+@pytest.fixture
+async def layer(layer_kind):
+    Recorder.log = []
+    Recorder.gate = asyncio.Event()
+    return get_channel_layer()
+
+
+async def open_recorder():
+    comm = WebsocketCommunicator(Recorder.as_asgi(), "/ws/")
+    connected, _ = await comm.connect()
+    assert connected
+    return comm
+
+
+async def frames(comm, count):
+    return [await comm.receive_from(timeout=3) for _ in range(count)]
+
+
+async def logged(entry, timeout=3.0):
+    """Wait until the handlers have logged `entry` (the Redis layer delivers a moment later)."""
+    for _ in range(int(timeout / 0.01)):
+        if entry in Recorder.log:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{entry} not logged: {Recorder.log}")
+
+
+def starts_and_ends(log):
+    return [entry for entry in log if entry[0] in ("start", "end")]
+
+
+async def test_an_idle_consumer_handles_a_group_message_without_its_pump(layer):
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "a"})
+    assert await frames(comm, 1) == ["a"]
+    tasks = [entry[1] for entry in Recorder.log if entry[0] == "task"]
+    assert tasks and "DispatchPump._pump" not in tasks[0]
+    await comm.disconnect()
+
+
+async def test_the_handler_runs_in_the_consumers_context_not_the_senders(layer):
+    comm = await open_recorder()
+    who.set("sender")
+    await layer.group_send(GROUP, {"type": "note", "n": "a"})
+    assert await frames(comm, 1) == ["a"]
+    assert ("context", "nobody") in Recorder.log  # the application's own (empty) context
+    await comm.disconnect()
+
+
+async def test_a_waiting_handler_is_finished_before_the_next_message_in_order(layer):
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "1", "wait": True})
+    await logged(("start", "1"))
+    for n in "234":
+        await layer.group_send(GROUP, {"type": "note", "n": n})
+    assert await comm.receive_nothing(timeout=0.2)
+    assert starts_and_ends(Recorder.log) == [("start", "1")]
+    Recorder.gate.set()
+    assert await frames(comm, 4) == ["1", "2", "3", "4"]
+    assert starts_and_ends(Recorder.log) == [(edge, n) for n in "1234" for edge in ("start", "end")]
+    await comm.disconnect()
+
+
+async def test_group_messages_wait_for_a_running_receive_handler(layer):
+    comm = await open_recorder()
+    await comm.send_to(text_data="wait")
+    await asyncio.sleep(0.05)
+    await layer.group_send(GROUP, {"type": "note", "n": "1"})
+    assert await comm.receive_nothing(timeout=0.2)
+    assert starts_and_ends(Recorder.log) == [("start", "wait")]
+    Recorder.gate.set()
+    assert await frames(comm, 1) == ["1"]
+    assert starts_and_ends(Recorder.log) == [("start", "wait"), ("end", "wait"), ("start", "1"), ("end", "1")]
+    await comm.disconnect()
+
+
+async def test_a_handlers_own_group_send_does_not_re_enter_it(layer):
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "1", "echo": True})
+    assert await frames(comm, 2) == ["1", "1-echo"]
+    assert starts_and_ends(Recorder.log) == [("start", "1"), ("end", "1"), ("start", "1-echo"), ("end", "1-echo")]
+    await comm.disconnect()
+
+
+async def test_a_failing_handler_ends_the_consumer_with_its_error(layer):
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "1", "fail": True})
+    with pytest.raises(RuntimeError, match="handler failed"):
+        await comm.wait(timeout=3)
+
+
+async def test_a_failing_handler_after_a_wait_ends_the_consumer_with_its_error(layer):
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "1", "wait": True, "fail": True})
+    await asyncio.sleep(0.05)
+    Recorder.gate.set()
+    with pytest.raises(RuntimeError, match="handler failed"):
+        await comm.wait(timeout=3)
+
+
+async def test_closing_while_a_handler_waits_cancels_it_and_leaves_nothing_behind(layer):
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "1", "wait": True})
+    await logged(("start", "1"))
+    await comm.disconnect()
+    assert starts_and_ends(Recorder.log) == [("start", "1")]
+    direct = layer._get_layer()._direct if hasattr(layer, "_get_layer") else layer._direct
+    assert direct == {}  # detached
+    Recorder.gate.set()
+    await asyncio.sleep(0.05)
+    assert starts_and_ends(Recorder.log) == [("start", "1")]
