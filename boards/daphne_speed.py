@@ -9,18 +9,28 @@ an `epoll_ctl` and a selector-key rebuild), and the reactor's next turn calls
 `epoll_ctl`). For one WebSocket frame per viewer per event that bookkeeping
 was about a third of daphne's CPU per delivered frame (py-spy, BENCHMARKS.md).
 
-When nothing is waiting in the transport's buffer, this `write()` sends right
-away and only buffers what the kernel did not take (the usual path then takes
-over: writability, producers, back-pressure). Byte order is unchanged — data
-goes out directly only when no earlier byte is still queued — and so is
-everything else Twisted does with a write.
+When nothing is waiting in the transport's buffer, this `write()` sends
+without the reactor and only buffers what the kernel did not take (the usual
+path then takes over: writability, producers, back-pressure). Byte order is
+unchanged — data goes out directly only when no earlier byte is still queued
+— and so is everything else Twisted does with a write.
+
+It sends at the end of the event loop's current turn rather than at once
+(LIVEBOARD_WRITE_BATCH, on by default): the data waits in Twisted's own
+buffer, so a close or a writeSequence in between still flushes it first, and
+every frame a socket got during the turn goes out in one `send()`. Under load
+a turn carries several board events, and the `send()` system call — on
+loopback it also runs the receiver's side of TCP — was the largest single
+cost per frame left (py-spy, BENCHMARKS.md). A quiet board pays nothing
+extra but the rest of the turn (the other viewers' handlers, no syscalls).
 
 It also drops autobahn's per-frame debug-log formatting (`_lean_send_data`)
 and builds a broadcast's frame bytes once for all viewers (`_frame_once`).
 
-LIVEBOARD_TWISTED_WRITE_THROUGH=0 turns both off.
+LIVEBOARD_TWISTED_WRITE_THROUGH=0 turns all of this off.
 """
 
+import asyncio
 import errno
 import os
 
@@ -39,7 +49,47 @@ def apply():
     connection = tcp.Connection
     buffered_write = connection.write
 
+    def send_now(self, data):
+        try:
+            sent = self.socket.send(data)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR):
+                return buffered_write(self, data)  # the reactor reports the error as usual
+            sent = 0
+        if sent == len(data):
+            return None
+        return buffered_write(self, data[sent:])
+
+    batching = os.environ.get("LIVEBOARD_WRITE_BATCH", "1").lower() not in {"0", "false", "no", "off"}
+    corked = []  # connections whose writes wait for the end of this loop turn
+    scheduled = [False]
+
+    def flush_corked():
+        scheduled[0] = False
+        batch = corked[:]
+        corked.clear()
+        for conn in batch:
+            conn.liveboard_corked = False
+            pending = conn._tempDataBuffer
+            if not pending:
+                continue  # Twisted wrote it meanwhile
+            if not conn.connected or conn._writeDisconnected:
+                pending.clear()  # as Twisted's write() drops data for a closed socket
+                conn._tempDataLen = 0
+                continue
+            if conn.disconnecting or conn.offset != len(conn.dataBuffer):
+                conn.startWriting()  # Twisted's own path: flush what is queued, then close if asked
+                continue
+            data = pending[0] if len(pending) == 1 else b"".join(pending)
+            pending.clear()
+            conn._tempDataLen = 0
+            send_now(conn, data)
+
     def write(self, data):
+        if self.liveboard_corked and type(data) is bytes and self.connected and not self._writeDisconnected:
+            self._tempDataBuffer.append(data)
+            self._tempDataLen += len(data)
+            return None
         if (
             data
             and type(data) is bytes
@@ -49,16 +99,22 @@ def apply():
             and self.offset == len(self.dataBuffer)
         ):
             try:
-                sent = self.socket.send(data)
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS, errno.EINTR):
-                    return buffered_write(self, data)  # the reactor reports the error as usual
-                sent = 0
-            if sent == len(data):
-                return None
-            data = data[sent:]
+                loop = asyncio.get_running_loop() if batching else None
+            except RuntimeError:
+                loop = None
+            if loop is None:
+                return send_now(self, data)
+            self._tempDataBuffer.append(data)
+            self._tempDataLen += len(data)
+            self.liveboard_corked = True
+            corked.append(self)
+            if not scheduled[0]:
+                scheduled[0] = True
+                loop.call_soon(flush_corked)
+            return None
         return buffered_write(self, data)
 
+    connection.liveboard_corked = False  # set on a connection while its writes wait for flush_corked()
     write.liveboard_patched = True
     write.__doc__ = buffered_write.__doc__
     connection.write = write

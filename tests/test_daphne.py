@@ -153,6 +153,47 @@ async def test_close_codes_cleanup_and_quiet_logs_over_real_daphne(users):
     assert "Traceback" not in log
 
 
+@pytest.mark.parametrize("batch", ["1", "0"], ids=["writes-batched", "writes-at-once"])
+async def test_a_burst_reaches_every_viewer_whole_and_in_order_over_real_daphne(users, batch):
+    """boards/daphne_speed.py sends a turn's frames per socket in one send()
+    (LIVEBOARD_WRITE_BATCH); with it on or off, a burst of pipelined changes
+    reaches every viewer complete, once each, in seq order, and the
+    publisher gets every ack; a late joiner gets the replay whole."""
+    cookie = (await sync_to_async(session_cookie)(users["bob"])).decode()
+    changes = 120
+    with run_daphne(LIVEBOARD_WRITE_BATCH=batch, LIVEBOARD_RATE_LIMIT="100000", LIVEBOARD_RATE_BURST="100000") as server:
+        viewers = [await joined_socket(server.ws_url) for _ in range(4)]
+        publisher = await joined_socket(server.ws_url, origin=ORIGIN, additional_headers={"Cookie": cookie})
+        for i in range(changes):  # pipelined: several events per loop turn
+            await publisher.send(
+                json.dumps({"type": "create_task", "ref": str(i), "boardId": "board-1", "listId": "list-todo", "title": f"burst {i}"})
+            )
+        acks = [await next_of(publisher, "ack") for _ in range(changes)]
+        assert [a["ref"] for a in acks] == [str(i) for i in range(changes)]
+        seqs = [a["seq"] for a in acks]
+        assert seqs == list(range(seqs[0], seqs[0] + changes))
+        for ws in viewers:
+            got = [await next_of(ws, "task_created") for _ in range(changes)]
+            assert [f["seq"] for f in got] == seqs
+            assert [f["task"]["title"] for f in got] == [f"burst {i}" for i in range(changes)]
+            await ws.send('{"type":"ping","ref":"end"}')
+            after = []
+            while (frame := await recv_json(ws))["type"] != "pong":
+                after.append(frame["type"])
+            assert "task_created" not in after  # nothing twice
+            assert frame["seqs"] == {"board-1": seqs[-1]}
+            await ws.close()
+        # A late viewer's replay: `joined`, then the events, written in one loop turn.
+        late = await ws_connect(server.ws_url)
+        await late.send(json.dumps({"type": "join", "boardId": "board-1", "since": seqs[0] - 1}))
+        assert (await recv_json(late))["type"] == "joined"
+        replay = [await recv_json(late) for _ in range(changes)]
+        assert [(f["type"], f["seq"]) for f in replay] == [("task_created", seq) for seq in seqs]
+        await late.close()
+        await publisher.close()
+        assert "Traceback" not in server.output()
+
+
 async def test_a_flood_does_not_starve_other_clients_over_real_daphne(users):
     token = (await sync_to_async(Token.objects.get_or_create)(user=users["bob"]))[0].key
     # Strikes out of reach: the flooder keeps flooding for the whole test.
