@@ -40,9 +40,36 @@ def acting_channel(channel_name):
 
 
 def next_seq(board_pk):
-    """Allocate the board's next seq. The UPDATE locks the row until commit."""
-    Board.objects.filter(pk=board_pk).update(last_seq=F("last_seq") + 1)
-    return Board.objects.filter(pk=board_pk).values_list("slug", "last_seq").get()
+    """Allocate the board's next seq: (slug, seq). The UPDATE locks the row until commit.
+
+    One `UPDATE … RETURNING` where the database has it (PostgreSQL, SQLite ≥
+    3.35): the ORM's update() returns no values, and a second SELECT per
+    change is measurable under fan-out (BENCHMARKS.md).
+    """
+    connection = transaction.get_connection()
+    if not _has_update_returning(connection):
+        Board.objects.filter(pk=board_pk).update(last_seq=F("last_seq") + 1)
+        return Board.objects.filter(pk=board_pk).values_list("slug", "last_seq").get()
+    quote, meta = connection.ops.quote_name, Board._meta
+    last_seq, slug = (quote(meta.get_field(name).column) for name in ("last_seq", "slug"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {last_seq} = {last_seq} + 1 "
+            f"WHERE {quote(meta.pk.column)} = %s RETURNING {slug}, {last_seq}",
+            [board_pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Board.DoesNotExist(f"No board {board_pk}")
+    return row[0], row[1]
+
+
+def _has_update_returning(connection):
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        return connection.Database.sqlite_version_info >= (3, 35)
+    return False
 
 
 def record(board_pk, event_type, **payload):

@@ -130,8 +130,8 @@ class Task(models.Model):
         """
         from .ordering import place_task
 
-        with transaction.atomic():
-            Board.objects.select_for_update().filter(pk=self.list.board_id).first()
+        with transaction.atomic(savepoint=False):
+            self._lock_board()
             changed = self.changed_fields()
             if not self._state.adding and "list_id" in changed and self._moved_across_boards():
                 raise ValidationError("A task cannot move to a list of another board.")
@@ -146,9 +146,21 @@ class Task(models.Model):
             self._remember_saved_state()
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            Board.objects.select_for_update().filter(pk=self.list.board_id).first()
+        with transaction.atomic(savepoint=False):
+            self._lock_board()
             return super().delete(*args, **kwargs)
+
+    def _lock_board(self):
+        """Lock the board row — unless boards.services already did, in this transaction.
+
+        The services lock the board before they check permission and
+        version, then mark the instance (`_liveboard_board_locked`) for this
+        one save/delete; a bare save() in a shell or the admin locks here.
+        (No savepoint either: an error in save() aborts the whole change, and
+        each query counts — BENCHMARKS.md.)
+        """
+        if self.__dict__.pop("_liveboard_board_locked", None) != self.list.board_id:
+            Board.objects.select_for_update().filter(pk=self.list.board_id).first()
 
 
 class Membership(models.Model):

@@ -26,15 +26,18 @@ def _lock_board(board_pk):
 
 
 def _task_for_change(user, task_id):
-    """Lock the task's board, then the task; check the user may edit it."""
-    board_pk = Task.objects.filter(pk=task_id).values_list("list__board_id", flat=True).first()
-    if board_pk is None:
+    """Lock the task's board, then the task; check the user may edit it.
+
+    The task comes back marked as having its board locked (Task._lock_board).
+    """
+    board = Board.objects.select_for_update(of=("self",)).filter(lists__tasks__pk=task_id).first()
+    if board is None:
         raise NotFound(f"Unknown task: {task_id}")
-    board = _lock_board(board_pk)
     check_edit(user, board)
     task = Task.objects.select_related("list__board").select_for_update(of=("self",)).filter(pk=task_id).first()
     if task is None or task.list.board_id != board.pk:  # deleted or moved meanwhile
         raise NotFound(f"Unknown task: {task_id}")
+    task._liveboard_board_locked = board.pk
     return board, task
 
 
@@ -74,6 +77,7 @@ def create_task(user, data):
             description=data.get("description", ""),
             position=data.get("position"),
         )
+        task._liveboard_board_locked = board.pk
         task.save()
         return _result(task, getattr(task, "_liveboard_event", None))
 
