@@ -17,7 +17,8 @@ and a lock around `dispatch` instead.
 
 With a layer that offers it (`attach_direct`, boards/layers.py) a channel
 message can also be dispatched *during* the layer's `group_send`, when the
-consumer is idle: nothing of its own is queued, taken or running. That skips
+consumer is idle: nothing of its own is queued, taken or running
+(LIVEBOARD_DIRECT_DISPATCH, on by default). That skips
 the queue, the task wake-up and the loop turn per member — about a third of
 the server's CPU per broadcast frame (py-spy, BENCHMARKS.md). A handler that
 has to wait (a database call, a full socket) is finished by a task that holds
@@ -34,6 +35,7 @@ import functools
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
+from django.conf import settings
 
 
 class DispatchPump:
@@ -194,7 +196,7 @@ class LeanDispatchMixin:
             self.channel_name = await self.channel_layer.new_channel()
             self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
             sources.append(self.channel_receive)
-            attach = getattr(self.channel_layer, "attach_direct", None)
+            attach = getattr(self.channel_layer, "attach_direct", None) if settings.LIVEBOARD_DIRECT_DISPATCH else None
             if attach is not None:
                 attached = attach(self.channel_name, pump.deliver_now)
         try:

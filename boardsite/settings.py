@@ -265,6 +265,9 @@ DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE",
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_FRAME_SIZE", 4 * LIVEBOARD_MAX_FRAME_BYTES)
 # Open sockets per logged-in user, per server process (0 = no limit).
 LIVEBOARD_MAX_CONNECTIONS_PER_USER = env_int("LIVEBOARD_MAX_CONNECTIONS_PER_USER", 0)
+# Channel-layer messages are dispatched during the layer's delivery when the
+# consumer is idle (boards/fastconsumer.py); off: always through its queue.
+LIVEBOARD_DIRECT_DISPATCH = env_bool("LIVEBOARD_DIRECT_DISPATCH", True)
 LIVEBOARD_RATE_LIMIT = env_float("LIVEBOARD_RATE_LIMIT", 20.0)
 LIVEBOARD_RATE_BURST = env_int("LIVEBOARD_RATE_BURST", 40)
 LIVEBOARD_RATE_STRIKES = env_int("LIVEBOARD_RATE_STRIKES", 20)

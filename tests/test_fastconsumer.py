@@ -111,6 +111,15 @@ async def test_an_idle_consumer_handles_a_group_message_without_its_pump(layer):
     await comm.disconnect()
 
 
+async def test_with_direct_dispatch_off_every_message_goes_through_the_pump(layer, settings):
+    settings.LIVEBOARD_DIRECT_DISPATCH = False
+    comm = await open_recorder()
+    await layer.group_send(GROUP, {"type": "note", "n": "a"})
+    assert await frames(comm, 1) == ["a"]
+    assert ("task", "DispatchPump._pump") in Recorder.log
+    await comm.disconnect()
+
+
 async def test_the_handler_runs_in_the_consumers_context_not_the_senders(layer):
     comm = await open_recorder()
     who.set("sender")
