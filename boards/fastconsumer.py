@@ -45,13 +45,15 @@ class DispatchPump:
     handler's exception (or StopConsumer) ends `run()` with it.
     """
 
+    __slots__ = ("dispatch", "lock", "busy", "context", "ended", "finishing")  # one per socket: keep it small
+
     def __init__(self, dispatch):
         self.dispatch = dispatch
         self.lock = asyncio.Lock()
         self.busy = 0  # messages taken from a source or delivered, whose handler has not finished
         self.context = contextvars.copy_context()  # direct deliveries run in a copy of this, not in the sender's
         self.ended = asyncio.get_running_loop().create_future()
-        self.finishing = set()  # tasks finishing a direct delivery that had to wait
+        self.finishing = None  # tasks finishing a direct delivery that had to wait (a set, once there is one)
 
     async def run(self, sources):
         tasks = [asyncio.ensure_future(self._pump(source)) for source in sources]
@@ -61,7 +63,7 @@ class DispatchPump:
                 task.result()  # StopConsumer, or the handler's exception
         finally:
             self.ended.cancel()  # no more direct deliveries
-            pending = [*tasks, *self.finishing]
+            pending = [*tasks, *(self.finishing or ())]
             for task in pending:
                 task.cancel()
             for task in pending:
@@ -104,6 +106,8 @@ class DispatchPump:
         # The handler awaits something: hold the lock until it is done.
         _acquire_now(self.lock)
         task = asyncio.get_running_loop().create_task(self._finish(coro, waiting_on), context=context)
+        if self.finishing is None:
+            self.finishing = set()
         self.finishing.add(task)
         task.add_done_callback(self.finishing.discard)
         return True
