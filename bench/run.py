@@ -374,8 +374,8 @@ def plot(results, path):
         log("(matplotlib not installed: no plot)")
         return
     fig, ax = plt.subplots(figsize=(8, 5))
-    styles = {"lb-embedded": ("tab:blue", "--"), "lb-scaled": ("tab:blue", "-"), "lb-scaled-pconn": ("tab:green", "-"),
-              "sio-1": ("tab:orange", "--"), "sio-2": ("tab:orange", "-")}
+    styles = {"lb-embedded": ("tab:purple", "--"), "lb-scaled": ("tab:blue", "-"), "lb-scaled-pconn": ("tab:green", "-"),
+              "sio-1": ("tab:red", "--"), "sio-2": ("tab:orange", "-")}
     labels = {"lb-embedded": "Liveboard, 1 daphne (in-memory layer)",
               "lb-scaled": "Liveboard, 2 daphne + Redis",
               "lb-scaled-pconn": "Liveboard, 2 daphne + Redis, CONN_MAX_AGE=60",
