@@ -313,15 +313,32 @@ class BoardConsumer(LeanDispatchMixin, AsyncWebsocketConsumer):
 
     # --- channel-layer messages ---------------------------------------------
 
-    async def board_event(self, message):
+    def _event_text(self, message):
+        """The board event's frame to forward, or None: it is this connection's
+        own change, or the join's replay / snapshot already covered it."""
         floor = self.joined.get(message["board"])
         if floor is None or message.get("exclude") == self.channel_name:
-            return
+            return None
         seq = message.get("seq")
         if seq is not None and seq <= floor:
-            return  # covered by the join's replay / snapshot
-        # The hot path (one call per viewer per event): straight to the ASGI send.
-        await self.base_send({"type": "websocket.send", "text": message["text"]})
+            return None
+        return message["text"]
+
+    async def board_event(self, message):
+        text = self._event_text(message)
+        if text is not None:
+            # The hot path (one call per viewer per event): straight to the ASGI send.
+            await self.base_send({"type": "websocket.send", "text": text})
+
+    def dispatch_now(self, message):
+        """board_event without a coroutine, where the server's send has a plain
+        form (fastconsumer.sync_text_sender); anything else is dispatched as usual."""
+        if message["type"] != "board.event" or self.send_text is None:
+            return False
+        text = self._event_text(message)
+        if text is not None:
+            self.send_text(text)
+        return True
 
     async def board_presence(self, message):
         floor = self.presence_floor.get(message["board"])

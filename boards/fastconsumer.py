@@ -45,10 +45,11 @@ class DispatchPump:
     handler's exception (or StopConsumer) ends `run()` with it.
     """
 
-    __slots__ = ("dispatch", "lock", "busy", "context", "ended", "finishing")  # one per socket: keep it small
+    __slots__ = ("dispatch", "now", "lock", "busy", "context", "ended", "finishing")  # one per socket: keep it small
 
-    def __init__(self, dispatch):
+    def __init__(self, dispatch, now=None):
         self.dispatch = dispatch
+        self.now = now  # optional: handles a message synchronously and says so, or returns False
         self.lock = asyncio.Lock()
         self.busy = 0  # messages taken from a source or delivered, whose handler has not finished
         self.context = contextvars.copy_context()  # direct deliveries run in a copy of this, not in the sender's
@@ -92,6 +93,16 @@ class DispatchPump:
         if self.busy or self.ended.done():
             return False
         self.busy += 1  # also while it runs here: a handler's own group_send must not re-enter it
+        if self.now is not None:
+            try:
+                handled = self.now(message)
+            except BaseException as exc:  # noqa: BLE001 - ends the consumer, as in the pump
+                self.busy -= 1
+                self.ended.set_exception(exc)
+                return True
+            if handled:
+                self.busy -= 1
+                return True
         coro = self.dispatch(message)
         context = self.context.copy()  # its own, as a task per message would have
         try:
@@ -186,14 +197,52 @@ def _unwrap_session_send(scope, send):
     return send
 
 
+def sync_text_sender(send):
+    """`send_text(text)`: a plain function that sends a text frame as `send`
+    would, for the servers whose `send` we know never waits; else None.
+
+    daphne's `send` is `partial(Server.handle_reply, protocol)`, a coroutine
+    that checks the connection and hands the message to the protocol without
+    awaiting anything; this does the same without a coroutine per frame.
+    asgiref's test communicator sends with an unbounded asyncio.Queue's `put`.
+    """
+    if isinstance(send, functools.partial) and len(send.args) == 1 and not send.keywords:
+        try:
+            from daphne.server import Server
+        except ImportError:  # pragma: no cover - daphne is a dependency
+            return None
+        server = getattr(send.func, "__self__", None)
+        if isinstance(server, Server) and getattr(send.func, "__func__", None) is Server.handle_reply:
+            protocol, connections = send.args[0], server.connections
+
+            def send_text(text):
+                state = connections.get(protocol)
+                if state is None or state.get("disconnected"):
+                    return  # as Server.handle_reply
+                protocol.handle_reply({"type": "websocket.send", "text": text})
+
+            return send_text
+        return None
+    queue = getattr(send, "__self__", None)
+    if isinstance(queue, asyncio.Queue) and getattr(send, "__func__", None) is asyncio.Queue.put and queue.maxsize <= 0:
+        return lambda text: queue.put_nowait({"type": "websocket.send", "text": text})
+    return None
+
+
 class LeanDispatchMixin:
-    """Put before AsyncConsumer (or a subclass) in the bases."""
+    """Put before AsyncConsumer (or a subclass) in the bases.
+
+    A consumer may define `dispatch_now(message)`: handle a channel message
+    synchronously and return True, or return False to have it dispatched as
+    usual. `self.send_text` (sync_text_sender) is there for it, or None.
+    """
 
     async def __call__(self, scope, receive, send):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = _unwrap_session_send(scope, send)
-        pump = DispatchPump(self.dispatch)
+        self.send_text = sync_text_sender(self.base_send)
+        pump = DispatchPump(self.dispatch, getattr(self, "dispatch_now", None))
         sources = [receive]
         attached = None
         if self.channel_layer is not None:

@@ -191,3 +191,76 @@ async def test_closing_while_a_handler_waits_cancels_it_and_leaves_nothing_behin
     Recorder.gate.set()
     await asyncio.sleep(0.05)
     assert starts_and_ends(Recorder.log) == [("start", "1")]
+
+
+# --- sync_text_sender: where a frame can be sent without a coroutine ---------------
+
+
+class FakeProtocol:
+    def __init__(self):
+        self.replies = []
+
+    def handle_reply(self, message):
+        self.replies.append(message)
+
+
+def test_daphnes_send_has_a_plain_form_with_its_connection_checks():
+    import functools
+
+    from daphne.server import Server
+
+    from boards.fastconsumer import sync_text_sender
+
+    server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"])  # not started
+    protocol = FakeProtocol()
+    server.connections = {protocol: {}}
+    send_text = sync_text_sender(functools.partial(server.handle_reply, protocol))
+    send_text("one")
+    assert protocol.replies == [{"type": "websocket.send", "text": "one"}]
+    server.connections[protocol]["disconnected"] = True
+    send_text("two")
+    del server.connections[protocol]
+    send_text("three")
+    assert protocol.replies == [{"type": "websocket.send", "text": "one"}]  # as Server.handle_reply: dropped
+
+
+async def test_unknown_sends_have_no_plain_form():
+    from boards.fastconsumer import sync_text_sender
+
+    async def send(message):
+        pass
+
+    assert sync_text_sender(send) is None
+    assert sync_text_sender(asyncio.Queue(maxsize=1).put) is None  # put may wait
+    unbounded = asyncio.Queue()
+    sync_text_sender(unbounded.put)("x")
+    assert unbounded.get_nowait() == {"type": "websocket.send", "text": "x"}
+
+
+async def test_board_events_go_out_the_same_with_and_without_the_plain_send(connect, settings):
+    """BoardConsumer.dispatch_now (plain send) and board_event (coroutine) forward
+    the same frames and drop the same ones (the sender's own)."""
+    import json
+
+    from tests.wsclient import join
+
+    for direct in (True, False):
+        settings.LIVEBOARD_DIRECT_DISPATCH = direct
+        viewer, editor = await connect(), await connect("bob")
+        await join(viewer, "board-1")
+        await join(editor, "board-1")
+        await editor.send_json_to(
+            {"type": "create_task", "ref": "r", "boardId": "board-1", "listId": "list-todo", "title": f"direct={direct}"}
+        )
+        ack = None
+        while ack is None:
+            frame = await editor.receive_json_from(timeout=3)
+            ack = frame if frame["type"] == "ack" else None
+        event = None
+        while event is None:
+            frame = json.loads(await viewer.receive_from(timeout=3))
+            event = frame if frame["type"] == "task_created" else None
+        assert (event["seq"], event["task"]["title"]) == (ack["seq"], f"direct={direct}")
+        assert await editor.receive_nothing(timeout=0.1)  # not echoed its own change
+        await viewer.disconnect()
+        await editor.disconnect()
