@@ -129,7 +129,7 @@ async def test_close_codes_cleanup_and_quiet_logs_over_real_daphne(users):
             code, frames = await close_code(flooder)
             assert code == 1008
             kinds = [f.get("code", f["type"]) for f in frames]
-            assert kinds.count("pong") >= 40
+            assert kinds.count("pong") >= 39  # the burst (40) less the join's token; refill may add a few
             assert kinds[-20:] == ["rate_limited"] * 20  # LIVEBOARD_RATE_STRIKES warnings, then the close
             assert (await next_of(observer, "user_left"))["viewers"] == 1
 
