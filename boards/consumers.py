@@ -327,7 +327,7 @@ class BoardConsumer(LeanDispatchMixin, AsyncWebsocketConsumer):
     async def board_event(self, message):
         text = self._event_text(message)
         if text is not None:
-            # The hot path (one call per viewer per event): straight to the ASGI send.
+            # Straight to the ASGI send (the hot path is dispatch_now, below).
             await self.base_send({"type": "websocket.send", "text": text})
 
     def dispatch_now(self, message):

@@ -62,10 +62,11 @@ def apply():
 
     batching = os.environ.get("LIVEBOARD_WRITE_BATCH", "1").lower() not in {"0", "false", "no", "off"}
     corked = []  # connections whose writes wait for the end of this loop turn
-    scheduled = [False]
+    scheduled = False
 
     def flush_corked():
-        scheduled[0] = False
+        nonlocal scheduled
+        scheduled = False
         batch = corked[:]
         corked.clear()
         for conn in batch:
@@ -86,6 +87,7 @@ def apply():
             send_now(conn, data)
 
     def write(self, data):
+        nonlocal scheduled
         if self.liveboard_corked and type(data) is bytes and self.connected and not self._writeDisconnected:
             self._tempDataBuffer.append(data)
             self._tempDataLen += len(data)
@@ -108,8 +110,8 @@ def apply():
             self._tempDataLen += len(data)
             self.liveboard_corked = True
             corked.append(self)
-            if not scheduled[0]:
-                scheduled[0] = True
+            if not scheduled:
+                scheduled = True
                 loop.call_soon(flush_corked)
             return None
         return buffered_write(self, data)

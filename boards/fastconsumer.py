@@ -93,21 +93,14 @@ class DispatchPump:
         if self.busy or self.ended.done():
             return False
         self.busy += 1  # also while it runs here: a handler's own group_send must not re-enter it
-        if self.now is not None:
-            try:
-                handled = self.now(message)
-            except BaseException as exc:  # noqa: BLE001 - ends the consumer, as in the pump
-                self.busy -= 1
-                self.ended.set_exception(exc)
-                return True
-            if handled:
-                self.busy -= 1
-                return True
-        coro = self.dispatch(message)
-        context = self.context.copy()  # its own, as a task per message would have
         try:
+            if self.now is not None and self.now(message):
+                self.busy -= 1
+                return True
+            coro = self.dispatch(message)
+            context = self.context.copy()  # its own, as a task per message would have
             waiting_on = context.run(coro.send, None)
-        except StopIteration:
+        except StopIteration:  # the handler finished without waiting
             self.busy -= 1
             return True
         except BaseException as exc:  # noqa: BLE001 - ends the consumer, as in the pump

@@ -39,7 +39,32 @@ logger = logging.getLogger(__name__)
 SWEEP_INTERVAL = 1.0
 
 
-class LiveboardInMemoryChannelLayer(InMemoryChannelLayer):
+class DirectDelivery:
+    """Layer side of boards.fastconsumer's direct dispatch, for both layers.
+
+    A consumer attaches `deliver(message)` to its channel; while nothing of
+    that channel is queued, a message is offered to it during delivery
+    (`deliver` returns False when the consumer is busy: then it is queued).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._direct = {}  # channel -> deliver(message)
+
+    def attach_direct(self, channel, deliver):
+        """Returns the function that detaches it."""
+        self._direct[channel] = deliver
+        return lambda: self._direct.pop(channel, None)
+
+    def _delivered_directly(self, channel, message):
+        deliver = self._direct.get(channel)
+        if deliver is None:
+            return False
+        queue = self.channels.get(channel)
+        return (queue is None or not queue.qsize()) and deliver(message)
+
+
+class LiveboardInMemoryChannelLayer(DirectDelivery, InMemoryChannelLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._next_sweep = 0.0
@@ -47,7 +72,6 @@ class LiveboardInMemoryChannelLayer(InMemoryChannelLayer):
         self.dropped = 0  # messages refused because a channel was full, since start
         self._dropped_logged = 0
         self._next_drop_log = 0.0
-        self._direct = {}  # channel -> deliver(message) of a consumer that takes messages directly
 
     # --- sending -----------------------------------------------------------------
 
@@ -57,25 +81,12 @@ class LiveboardInMemoryChannelLayer(InMemoryChannelLayer):
             queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
         return queue
 
-    def attach_direct(self, channel, deliver):
-        """Let `deliver(message)` take `channel`'s messages while its queue is empty.
-
-        `deliver` returns False when it cannot take one now (the message is
-        queued as usual). Returns the function that detaches it.
-        (boards.fastconsumer: a consumer dispatches there and then, without a
-        task wake-up per member.)
-        """
-        self._direct[channel] = deliver
-        return lambda: self._direct.pop(channel, None)
-
     def _put(self, channel, message, deadline):
-        deliver = self._direct.get(channel)
-        if deliver is not None:
-            queue = self.channels.get(channel)
-            if (queue is None or not queue.qsize()) and deliver(dict(message)):
-                return True
+        message = dict(message)  # each member its own (flat) copy
+        if self._delivered_directly(channel, message):
+            return True
         try:
-            self._queue(channel).put_nowait((deadline, dict(message)))
+            self._queue(channel).put_nowait((deadline, message))
             return True
         except asyncio.QueueFull:
             self.dropped += 1
@@ -200,26 +211,16 @@ if RedisPubSubChannelLayer is not None:
             for channel_name in list(members):
                 layer.deliver(channel_name, dict(decoded))
 
-    class _LoopLayer(RedisPubSubLoopLayer):
+    class _LoopLayer(DirectDelivery, RedisPubSubLoopLayer):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._shards = [_Shard(shard.host, self) for shard in self._shards]
-            self._direct = {}
-
-        def attach_direct(self, channel, deliver):
-            """As LiveboardInMemoryChannelLayer.attach_direct."""
-            self._direct[channel] = deliver
-            return lambda: self._direct.pop(channel, None)
 
         def deliver(self, channel, message):
+            """To a subscribed channel of this process: its consumer now, or its queue."""
             queue = self.channels.get(channel)
-            if queue is None:
-                return
-            if not queue.qsize():
-                deliver = self._direct.get(channel)
-                if deliver is not None and deliver(message):
-                    return
-            queue.put_nowait(message)
+            if queue is not None and not self._delivered_directly(channel, message):
+                queue.put_nowait(message)
 
         async def receive(self, channel):
             if channel not in self.channels:
