@@ -147,6 +147,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         or os.path.join(tempfile.gettempdir(), f"liveboard-test-{os.getpid()}.sqlite3")
     }
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DATABASES["default"]["CONN_MAX_AGE"]:
+    # A pool of connections per process (Django ≥ 5.1, psycopg_pool) instead
+    # of a new connection — a new PostgreSQL backend — for every
+    # database_sync_to_async call. DATABASE_POOL_SIZE=0 turns it off;
+    # CONN_MAX_AGE > 0 (persistent connections) cannot be combined with it.
+    _pool_size = env_int("DATABASE_POOL_SIZE", 4)
+    if _pool_size > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": _pool_size,
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+        }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer -------------------------------------------------------
