@@ -18,6 +18,20 @@ board_slug_validator = RegexValidator(
     r"^[A-Za-z0-9_-]+$", "Use letters, digits, '-' and '_' only."
 )
 
+
+def one_or_none(queryset):
+    """The one row a unique lookup matches, or None.
+
+    Not QuerySet.first(): that adds ORDER BY Meta.ordering, which for Task
+    and List follows foreign keys (list → board → slug) — joins, and ORM
+    compile time on every task change, for a lookup that can match one row.
+    """
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        return None
+
+
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
 
@@ -160,7 +174,7 @@ class Task(models.Model):
         each query counts — BENCHMARKS.md.)
         """
         if self.__dict__.pop("_liveboard_board_locked", None) != self.list.board_id:
-            Board.objects.select_for_update().filter(pk=self.list.board_id).first()
+            Board.objects.select_for_update().filter(pk=self.list.board_id).values_list("pk").get()
 
 
 class Membership(models.Model):

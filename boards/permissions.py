@@ -6,22 +6,40 @@ changing tasks needs the editor or owner role. Plain functions over plain
 data so the consumer, the REST API and the pages ask the same questions.
 """
 
+from django.db.models import CharField, OuterRef, Subquery, Value
+
 from .errors import Forbidden, NotFound
-from .models import Board, Membership
+from .models import Board, Membership, one_or_none
+
+_LOOK_UP = object()  # role argument: not known yet, read it
 
 
 def role_of(user, board):
     if user is None or not user.is_authenticated:
         return None
-    return Membership.objects.filter(user=user, board=board).values_list("role", flat=True).first()
+    return one_or_none(Membership.objects.filter(user=user, board=board).values_list("role", flat=True))
 
 
-def can_view(user, board, role=None):
-    return board.is_public or (role or role_of(user, board)) is not None
+def with_role(boards, user):
+    """Annotate each board with `user_role` (None: no membership).
+
+    Lets a change read the editor's role in the query that locks the board
+    instead of in one more round trip.
+    """
+    if user is None or not user.is_authenticated:
+        return boards.annotate(user_role=Value(None, output_field=CharField()))
+    memberships = Membership.objects.filter(board=OuterRef("pk"), user=user).values("role")[:1]
+    return boards.annotate(user_role=Subquery(memberships))
 
 
-def can_edit(user, board, role=None):
-    return (role or role_of(user, board)) in Membership.EDIT_ROLES
+def can_view(user, board, role=_LOOK_UP):
+    if board.is_public:
+        return True
+    return (role_of(user, board) if role is _LOOK_UP else role) is not None
+
+
+def can_edit(user, board, role=_LOOK_UP):
+    return (role_of(user, board) if role is _LOOK_UP else role) in Membership.EDIT_ROLES
 
 
 def visible_boards(user):
@@ -33,7 +51,7 @@ def visible_boards(user):
 
 def board_for_viewing(user, slug):
     """The board, or NotFound / Forbidden. A board's existence is not secret."""
-    board = Board.objects.filter(slug=slug).first()
+    board = one_or_none(Board.objects.filter(slug=slug))
     if board is None:
         raise NotFound(f"Unknown board: {slug}")
     if not can_view(user, board):
@@ -41,8 +59,10 @@ def board_for_viewing(user, slug):
     return board
 
 
-def check_edit(user, board):
-    role = role_of(user, board)
+def check_edit(user, board, role=_LOOK_UP):
+    """Forbidden unless `user` may change tasks on `board`; `role` if already read (with_role)."""
+    if role is _LOOK_UP:
+        role = role_of(user, board)
     if not can_view(user, board, role):
         raise Forbidden(f"You may not view board {board.slug}")
     if not can_edit(user, board, role):

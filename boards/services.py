@@ -13,16 +13,20 @@ from django.db import transaction
 
 from . import wire
 from .errors import BadRequest, Conflict, NotFound
-from .models import Board, BoardEvent, List, Task
-from .permissions import board_for_viewing, check_edit
+from .models import Board, BoardEvent, List, Task, one_or_none
+from .permissions import board_for_viewing, check_edit, with_role
 
 
 def _result(task, event):
     return {"task": wire.task_dict(task), "seq": event.seq if event else None, "boardId": task.list.board.slug}
 
 
-def _lock_board(board_pk):
-    return Board.objects.select_for_update().get(pk=board_pk)
+def _locked_board(user, **lookup):
+    """Lock the board row and check `user` may edit it, in one query."""
+    board = one_or_none(with_role(Board.objects.select_for_update(of=("self",)), user).filter(**lookup))
+    if board is not None:
+        check_edit(user, board, board.user_role)
+    return board
 
 
 def _task_for_change(user, task_id):
@@ -30,11 +34,10 @@ def _task_for_change(user, task_id):
 
     The task comes back marked as having its board locked (Task._lock_board).
     """
-    board = Board.objects.select_for_update(of=("self",)).filter(lists__tasks__pk=task_id).first()
+    board = _locked_board(user, lists__tasks__pk=task_id)
     if board is None:
         raise NotFound(f"Unknown task: {task_id}")
-    check_edit(user, board)
-    task = Task.objects.select_related("list__board").select_for_update(of=("self",)).filter(pk=task_id).first()
+    task = one_or_none(Task.objects.select_related("list__board").select_for_update(of=("self",)).filter(pk=task_id))
     if task is None or task.list.board_id != board.pk:  # deleted or moved meanwhile
         raise NotFound(f"Unknown task: {task_id}")
     task._liveboard_board_locked = board.pk
@@ -42,7 +45,7 @@ def _task_for_change(user, task_id):
 
 
 def _list_on_board(list_id, board):
-    lst = List.objects.filter(pk=list_id).select_related("board").first()
+    lst = one_or_none(List.objects.filter(pk=list_id).select_related("board"))
     if lst is None:
         raise NotFound(f"Unknown list: {list_id}")
     if lst.board_id != board.pk:
@@ -61,7 +64,7 @@ def _check_version(task, version):
 def create_task(user, data):
     """data: a validated CreateTask. boardId is optional when listId says it."""
     with transaction.atomic():
-        lst = List.objects.filter(pk=data["listId"]).select_related("board").first()
+        lst = one_or_none(List.objects.filter(pk=data["listId"]).select_related("board"))
         if lst is None:
             raise NotFound(f"Unknown list: {data['listId']}")
         if "boardId" in data and data["boardId"] != lst.board.slug:
@@ -69,8 +72,9 @@ def create_task(user, data):
             raise BadRequest(
                 f"List {lst.pk} is not on board {data['boardId']}", fields={"listId": ["Not on this board."]}
             )
-        board = _lock_board(lst.board_id)
-        check_edit(user, board)
+        board = _locked_board(user, pk=lst.board_id)
+        if board is None:  # deleted meanwhile, with its lists
+            raise NotFound(f"Unknown list: {data['listId']}")
         task = Task(
             list=lst,
             title=data["title"],
@@ -108,7 +112,7 @@ def delete_task(user, task_id, version=None):
 
 
 def task_for_viewing(user, task_id):
-    task = Task.objects.select_related("list__board").filter(pk=task_id).first()
+    task = one_or_none(Task.objects.select_related("list__board").filter(pk=task_id))
     if task is None:
         raise NotFound(f"Unknown task: {task_id}")
     board_for_viewing(user, task.list.board.slug)

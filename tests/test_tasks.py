@@ -3,6 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 
+from boards import services
 from boards.models import Board, BoardEvent, Membership, Task
 from tests.wsclient import join, nothing, send
 
@@ -193,3 +194,23 @@ async def test_seqs_are_gap_free_across_mixed_changes(room):
     assert seqs == list(range(5, 15))
     stored = await sync_to_async(lambda: list(BoardEvent.objects.filter(board__slug="board-1").values_list("seq", flat=True)))()
     assert stored == list(range(1, 15))
+
+
+@pytest.mark.parametrize(
+    "change, budget",
+    [
+        # BEGIN, lock the board (+ the editor's role), lock the task, UPDATE
+        # it, next seq, the event row, COMMIT. Every query is a round trip
+        # on the fan-out path (BENCHMARKS.md), so a new one should be a choice.
+        (lambda bob, task: services.change_task(bob, task.pk, {"title": "x"}), 7),
+        (lambda bob, task: services.change_task(bob, task.pk, {"position": 1}), 10),  # + close gap, count, open gap
+        (lambda bob, task: services.create_task(bob, {"listId": task.list_id, "title": "n"}), 9),
+        (lambda bob, task: services.delete_task(bob, task.pk), 8),
+    ],
+    ids=["update", "move", "create", "delete"],
+)
+def test_a_change_costs_a_fixed_number_of_queries(users, change, budget, django_assert_max_num_queries):
+    bob = users["bob"]
+    task = Task.objects.filter(list_id="list-todo").order_by("position").first()
+    with django_assert_max_num_queries(budget):
+        change(bob, task)
