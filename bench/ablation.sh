@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-COMMON=(--stacks lb-embedded --runs 3 --sweep "" --burst 100 --rate 10 --duration 10)
+COMMON=(--stacks lb-embedded --runs 3 --sweep "" --burst 300 --rate 10 --duration 10)
 run() {
     local name=$1; shift
     echo "== $name"

@@ -15,7 +15,7 @@ LABELS = {
     "lb-embedded": "Liveboard, 1 daphne, in-memory layer, SQLite",
     "sio-1": "python-socketio, 1 process",
     "lb-scaled": "Liveboard, 2 daphne + Redis + PostgreSQL",
-    "lb-scaled-pconn": "Liveboard, 2 daphne + Redis + PostgreSQL, CONN_MAX_AGE=60",
+    "lb-scaled-nopool": "Liveboard, 2 daphne + Redis + PostgreSQL, no connection pool (DATABASE_POOL_SIZE=0)",
     "sio-2": "python-socketio, 2 processes + AsyncRedisManager",
 }
 

@@ -19,7 +19,7 @@ connect through the real protocol and join; then
   sweep    the same at each --sweep rate (latency vs offered load: bench/latency.png)
 
 Stacks: lb-embedded (1 daphne, in-memory layer, SQLite), lb-scaled (2 daphne +
-Redis + PostgreSQL), lb-scaled-pconn (the same with CONN_MAX_AGE=60), sio-1
+Redis + PostgreSQL), lb-scaled-nopool (the same without the connection pool), sio-1
 (python-socketio, 1 process), sio-2 (2 processes + AsyncRedisManager).
 """
 
@@ -48,13 +48,14 @@ STACKS = {
     "lb-embedded": lambda a: LiveboardStack("lb-embedded", 1, None, server=a.server, env=a.server_env),
     "lb-scaled": lambda a: LiveboardStack("lb-scaled", a.processes, REDIS_URL, server=a.server, env=a.server_env,
                                           database=a.database),
-    # The same, with persistent database connections (CONN_MAX_AGE=60; README "Database connections").
-    "lb-scaled-pconn": lambda a: LiveboardStack("lb-scaled-pconn", a.processes, REDIS_URL, server=a.server,
-                                                env={"CONN_MAX_AGE": "60", **a.server_env}, database=a.database),
+    # The same without the connection pool: a new PostgreSQL connection per
+    # database call, the default before it (README "Database connections").
+    "lb-scaled-nopool": lambda a: LiveboardStack("lb-scaled-nopool", a.processes, REDIS_URL, server=a.server,
+                                                 env={"DATABASE_POOL_SIZE": "0", **a.server_env}, database=a.database),
     "sio-1": lambda a: SocketIOStack("sio-1", 1, None),
     "sio-2": lambda a: SocketIOStack("sio-2", a.processes, REDIS_URL),
 }
-PEERS = {"lb-embedded": "sio-1", "lb-scaled": "sio-2", "lb-scaled-pconn": "sio-2"}
+PEERS = {"lb-embedded": "sio-1", "lb-scaled": "sio-2", "lb-scaled-nopool": "sio-2"}
 
 
 def log(*args):
@@ -374,11 +375,11 @@ def plot(results, path):
         log("(matplotlib not installed: no plot)")
         return
     fig, ax = plt.subplots(figsize=(8, 5))
-    styles = {"lb-embedded": ("tab:purple", "--"), "lb-scaled": ("tab:blue", "-"), "lb-scaled-pconn": ("tab:green", "-"),
+    styles = {"lb-embedded": ("tab:purple", "--"), "lb-scaled": ("tab:blue", "-"), "lb-scaled-nopool": ("tab:green", "-"),
               "sio-1": ("tab:red", "--"), "sio-2": ("tab:orange", "-")}
     labels = {"lb-embedded": "Liveboard, 1 daphne (in-memory layer)",
               "lb-scaled": "Liveboard, 2 daphne + Redis",
-              "lb-scaled-pconn": "Liveboard, 2 daphne + Redis, CONN_MAX_AGE=60",
+              "lb-scaled-nopool": "Liveboard, 2 daphne + Redis, no connection pool",
               "sio-1": "python-socketio, 1 process", "sio-2": "python-socketio, 2 processes + Redis"}
     for name, runs in results.items():
         points = {}
@@ -496,11 +497,11 @@ def parse_env(items):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", nargs="?", default="all", choices=["all", "smoke", "idle"])
-    parser.add_argument("--stacks", default="lb-embedded,sio-1,lb-scaled,sio-2,lb-scaled-pconn")
+    parser.add_argument("--stacks", default="lb-embedded,sio-1,lb-scaled,sio-2,lb-scaled-nopool")
     parser.add_argument("--viewers", type=int, default=1000)
     parser.add_argument("--decoys", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--burst", type=int, default=100, help="changes in the burst")
+    parser.add_argument("--burst", type=int, default=300, help="changes in the burst")
     parser.add_argument("--rate", type=float, default=10, help="changes/s for the latency measurement")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--sweep", default="5,10,20,30,40,60", help="changes/s for the latency-vs-load plot ('' = none)")
