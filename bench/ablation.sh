@@ -15,4 +15,5 @@ run all-on
 run no-direct-dispatch --server-env LIVEBOARD_DIRECT_DISPATCH=0
 run no-write-batch --server-env LIVEBOARD_WRITE_BATCH=0
 run no-daphne-speed --server-env LIVEBOARD_TWISTED_WRITE_THROUGH=0
+run no-gc-tune --server-env LIVEBOARD_GC_GEN2_THRESHOLD=0
 BENCH_UVICORN_ARGS="--loop uvloop" run uvicorn-uvloop --server uvicorn

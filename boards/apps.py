@@ -13,3 +13,6 @@ class BoardsConfig(AppConfig):
         from . import daphne_speed
 
         daphne_speed.apply()  # Twisted TCP writes go out at once when nothing is queued
+        from . import gctune
+
+        gctune.apply()  # fewer full collections under fan-out (see the module)
