@@ -17,6 +17,8 @@ LABELS = {
     "lb-scaled": "Liveboard, 2 daphne + Redis + PostgreSQL",
     "lb-scaled-nopool": "Liveboard, 2 daphne + Redis + PostgreSQL, no connection pool (DATABASE_POOL_SIZE=0)",
     "sio-2": "python-socketio, 2 processes + AsyncRedisManager",
+    "raw-1": "plain `websockets` relay (the ceiling), 1 process",
+    "raw-2": "plain `websockets` relay (the ceiling), 2 processes + Redis",
 }
 
 

@@ -20,7 +20,8 @@ connect through the real protocol and join; then
 
 Stacks: lb-embedded (1 daphne, in-memory layer, SQLite), lb-scaled (2 daphne +
 Redis + PostgreSQL), lb-scaled-nopool (the same without the connection pool), sio-1
-(python-socketio, 1 process), sio-2 (2 processes + AsyncRedisManager).
+(python-socketio, 1 process), sio-2 (2 processes + AsyncRedisManager), raw-1 /
+raw-2 (the same wire on plain `websockets`: the ceiling for this machine).
 """
 
 import argparse
@@ -40,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from loadgen import LIVEBOARD, SOCKETIO, Workers  # noqa: E402
 from publishers import open_publishers  # noqa: E402
-from stacks import LiveboardStack, SocketIOStack, proc_cpu  # noqa: E402
+from stacks import LiveboardStack, RawStack, SocketIOStack, proc_cpu  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -54,6 +55,9 @@ STACKS = {
                                                  env={"DATABASE_POOL_SIZE": "0", **a.server_env}, database=a.database),
     "sio-1": lambda a: SocketIOStack("sio-1", 1, None),
     "sio-2": lambda a: SocketIOStack("sio-2", a.processes, REDIS_URL),
+    # The ceiling: the peer's wire on plain `websockets`, nothing else (bench/raw_server.py).
+    "raw-1": lambda a: RawStack("raw-1", 1, None),
+    "raw-2": lambda a: RawStack("raw-2", a.processes, REDIS_URL),
 }
 PEERS = {"lb-embedded": "sio-1", "lb-scaled": "sio-2", "lb-scaled-nopool": "sio-2"}
 
@@ -376,11 +380,13 @@ def plot(results, path):
         return
     fig, ax = plt.subplots(figsize=(8, 5))
     styles = {"lb-embedded": ("tab:purple", "--"), "lb-scaled": ("tab:blue", "-"), "lb-scaled-nopool": ("tab:green", "-"),
-              "sio-1": ("tab:red", "--"), "sio-2": ("tab:orange", "-")}
+              "sio-1": ("tab:red", "--"), "sio-2": ("tab:orange", "-"),
+              "raw-1": ("tab:gray", "--"), "raw-2": ("tab:gray", "-")}
     labels = {"lb-embedded": "Liveboard, 1 daphne (in-memory layer)",
               "lb-scaled": "Liveboard, 2 daphne + Redis",
               "lb-scaled-nopool": "Liveboard, 2 daphne + Redis, no connection pool",
-              "sio-1": "python-socketio, 1 process", "sio-2": "python-socketio, 2 processes + Redis"}
+              "sio-1": "python-socketio, 1 process", "sio-2": "python-socketio, 2 processes + Redis",
+              "raw-1": "plain websockets (ceiling), 1 process", "raw-2": "plain websockets (ceiling), 2 processes + Redis"}
     for name, runs in results.items():
         points = {}
         for r in runs:
@@ -497,7 +503,7 @@ def parse_env(items):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", nargs="?", default="all", choices=["all", "smoke", "idle"])
-    parser.add_argument("--stacks", default="lb-embedded,sio-1,lb-scaled,sio-2,lb-scaled-nopool")
+    parser.add_argument("--stacks", default="lb-embedded,sio-1,raw-1,lb-scaled,sio-2,raw-2,lb-scaled-nopool")
     parser.add_argument("--viewers", type=int, default=1000)
     parser.add_argument("--decoys", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)

@@ -8,6 +8,8 @@ LiveboardStack  daphne (or uvicorn, for the server comparison) processes of
                 PostgreSQL database (scaled; SQLite if PostgreSQL is absent).
 SocketIOStack   bench/sio_server.py processes (python-socketio on aiohttp),
                 with AsyncRedisManager when there is more than one.
+RawStack        bench/raw_server.py: the same wire on plain `websockets`, one
+                broadcast() per change (+ Redis PUBLISH): the ceiling.
 
 Each process listens on its own loopback port; the load generator spreads
 viewers and publishers over the ports round-robin (what a balancer does),
@@ -217,15 +219,22 @@ class LiveboardStack(Stack):
 
 class SocketIOStack(Stack):
     kind = "socketio"
+    script = "sio_server.py"
 
     def start(self):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         channel = f"sio-bench-{uuid.uuid4().hex[:8]}"
         for _ in range(self.processes):
             port = free_port()
-            command = [sys.executable, str(ROOT / "bench" / "sio_server.py"), "--port", str(port), "--channel", channel]
+            command = [sys.executable, str(ROOT / "bench" / self.script), "--port", str(port), "--channel", channel]
             if self.redis_url:
                 command += ["--redis", self.redis_url]
             self._spawn(command, env, port)
         self.fixtures = {"tasks": list(range(1, 1000))}
         return self
+
+
+class RawStack(SocketIOStack):
+    """bench/raw_server.py: the same wire on plain `websockets` (the ceiling)."""
+
+    script = "raw_server.py"
