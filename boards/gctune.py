@@ -10,7 +10,9 @@ promoted and, with CPython's default thresholds (700, 10, 10), trigger a
 *full* collection — a walk over every object — every few seconds under
 fan-out. Measured (bench/run.py, 1,000 viewers, BENCHMARKS.md): ~15 % of the
 server's CPU per delivered frame and 150–300 ms pauses that set the p99
-latency at 10 changes/s.
+latency at 10 changes/s. Later, with far less garbage per broadcast, the
+CPU gain was gone but the pauses were not: each process of the scaled stack
+ran full collections of 90–190 ms during a burst without this, none with it.
 
 So:
 
