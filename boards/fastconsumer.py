@@ -196,7 +196,12 @@ def sync_text_sender(send):
 
     daphne's `send` is `partial(Server.handle_reply, protocol)`, a coroutine
     that checks the connection and hands the message to the protocol without
-    awaiting anything; this does the same without a coroutine per frame.
+    awaiting anything; this does the same without a coroutine per frame, and
+    without the message dict: the checks of `Server.handle_reply` and of
+    `WebSocketProtocol.handle_reply` for a text frame, then `serverSend`
+    (tests/test_fastconsumer.py compares the two). The connection's entry in
+    `server.connections` is read once: daphne only removes it after marking
+    it "disconnected", which is what is checked per frame.
     asgiref's test communicator sends with an unbounded asyncio.Queue's `put`.
     """
     if isinstance(send, functools.partial) and len(send.args) == 1 and not send.keywords:
@@ -206,13 +211,19 @@ def sync_text_sender(send):
             return None
         server = getattr(send.func, "__self__", None)
         if isinstance(server, Server) and getattr(send.func, "__func__", None) is Server.handle_reply:
-            protocol, connections = send.args[0], server.connections
+            protocol = send.args[0]
+            state = server.connections.get(protocol)
+            if state is None:
+                return None  # not a connection daphne is serving (yet)
+            connecting = protocol.STATE_CONNECTING
 
             def send_text(text):
-                state = connections.get(protocol)
-                if state is None or state.get("disconnected"):
+                if state.get("disconnected"):
                     return  # as Server.handle_reply
-                protocol.handle_reply({"type": "websocket.send", "text": text})
+                if protocol.state == connecting:
+                    raise ValueError("Socket has not been accepted, so cannot send over it")
+                if text:
+                    protocol.serverSend(text, False)
 
             return send_text
         return None

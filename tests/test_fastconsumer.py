@@ -196,12 +196,18 @@ async def test_closing_while_a_handler_waits_cancels_it_and_leaves_nothing_behin
 # --- sync_text_sender: where a frame can be sent without a coroutine ---------------
 
 
-class FakeProtocol:
-    def __init__(self):
-        self.replies = []
+def recording_protocol():
+    """daphne's own WebSocketProtocol, not connected: records what it would send."""
+    from daphne.ws_protocol import WebSocketProtocol
 
-    def handle_reply(self, message):
-        self.replies.append(message)
+    class Recording(WebSocketProtocol):
+        def serverSend(self, content, binary=False):
+            self.sent.append((content, binary))
+
+    protocol = Recording.__new__(Recording)  # no factory, no transport
+    protocol.sent = []
+    protocol.state = protocol.STATE_OPEN
+    return protocol
 
 
 def test_daphnes_send_has_a_plain_form_with_its_connection_checks():
@@ -212,16 +218,27 @@ def test_daphnes_send_has_a_plain_form_with_its_connection_checks():
     from boards.fastconsumer import sync_text_sender
 
     server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"])  # not started
-    protocol = FakeProtocol()
-    server.connections = {protocol: {}}
-    send_text = sync_text_sender(functools.partial(server.handle_reply, protocol))
-    send_text("one")
-    assert protocol.replies == [{"type": "websocket.send", "text": "one"}]
-    server.connections[protocol]["disconnected"] = True
-    send_text("two")
-    del server.connections[protocol]
+    stock, plain = recording_protocol(), recording_protocol()
+    server.connections = {stock: {}, plain: {}}
+    send_text = sync_text_sender(functools.partial(server.handle_reply, plain))
+    for text in ["one", "", "ünï\u2028"]:
+        stock.handle_reply({"type": "websocket.send", "text": text})  # what daphne does
+        send_text(text)
+    assert plain.sent == stock.sent == [("one", False), ("ünï\u2028", False)]
+
+    stock.state = plain.state = plain.STATE_CONNECTING  # not accepted yet: both refuse
+    with pytest.raises(ValueError, match="not been accepted") as refused:
+        stock.handle_reply({"type": "websocket.send", "text": "early"})
+    with pytest.raises(ValueError, match=str(refused.value)):
+        send_text("early")
+
+    plain.state = plain.STATE_OPEN
+    server.connections[plain]["disconnected"] = 1.0
+    send_text("two")  # as Server.handle_reply: dropped once daphne saw the disconnect
+    del server.connections[plain]  # daphne removes the entry only after that
     send_text("three")
-    assert protocol.replies == [{"type": "websocket.send", "text": "one"}]  # as Server.handle_reply: dropped
+    assert plain.sent == [("one", False), ("ünï\u2028", False)]
+    assert sync_text_sender(functools.partial(server.handle_reply, recording_protocol())) is None  # not served
 
 
 async def test_unknown_sends_have_no_plain_form():
