@@ -37,9 +37,10 @@ def _task_for_change(user, task_id):
     board = _locked_board(user, lists__tasks__pk=task_id)
     if board is None:
         raise NotFound(f"Unknown task: {task_id}")
-    task = one_or_none(Task.objects.select_related("list__board").select_for_update(of=("self",)).filter(pk=task_id))
+    task = one_or_none(Task.objects.select_related("list").select_for_update(of=("self",)).filter(pk=task_id))
     if task is None or task.list.board_id != board.pk:  # deleted or moved meanwhile
         raise NotFound(f"Unknown task: {task_id}")
+    task.list.board = board  # the row just locked: no second read of it
     task._liveboard_board_locked = board.pk
     return board, task
 

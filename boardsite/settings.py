@@ -131,7 +131,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # process: keep it rather than reopen it (and rerun init_command) for
     # every database_sync_to_async call — a 1,000-viewer join storm took 8.2 s
     # with reopening and 4.9 s without (bench/run.py). PostgreSQL keeps
-    # Django's default of 0 under ASGI (README, "Database connections").
+    # Django's default of 0 under ASGI and pools connections instead (below).
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 600)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
