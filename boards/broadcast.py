@@ -7,14 +7,9 @@ to the channel layer as text; each consumer only forwards it (or drops it if
 it is the connection that made the change).
 """
 
-import logging
-
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from . import wire
-
-logger = logging.getLogger(__name__)
+from . import outbox, wire
 
 
 def group_name(board_slug):
@@ -36,16 +31,16 @@ def send_event(board_slug, frame, exclude=None):
     """Broadcast `frame` to everyone on the board except channel `exclude`.
 
     Called from synchronous code (on_commit callbacks run on the thread that
-    committed). A broken layer must not break the request that made the
-    change: the event is already in the log and clients recover it by seq.
+    committed); boards.outbox sends it from the event loop in commit order,
+    without holding up that thread. A broken layer must not break the
+    request that made the change: the event is already in the log and
+    clients recover it by seq.
     """
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group_name(board_slug), event_message(board_slug, frame, exclude))
-    except Exception:
-        logger.exception("broadcast of %s seq=%s on %s failed", frame.get("type"), frame.get("seq"), board_slug)
+    what = f"{frame.get('type')} seq={frame.get('seq')} on {board_slug}"
+    outbox.post(layer.group_send, group_name(board_slug), event_message(board_slug, frame, exclude), what=what)
 
 
 def send_access_check(board_slug, user_id=None):
@@ -60,10 +55,7 @@ def send_access_check(board_slug, user_id=None):
     if layer is None:
         return
     message = {"type": "board.access", "board": board_slug, "user_id": user_id}
-    try:
-        async_to_sync(layer.group_send)(group_name(board_slug), message)
-    except Exception:
-        logger.exception("access re-check for %s on %s failed", user_id, board_slug)
+    outbox.post(layer.group_send, group_name(board_slug), message, what=f"access re-check for {user_id} on {board_slug}")
 
 
 def presence_message(board_slug, frame, version, exclude=None):
