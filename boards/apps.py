@@ -16,3 +16,6 @@ class BoardsConfig(AppConfig):
         from . import gctune
 
         gctune.apply()  # fewer full collections under fan-out (see the module)
+        from . import switchinterval
+
+        switchinterval.apply()  # the sync thread gets the GIL back sooner from the fan-out loop
