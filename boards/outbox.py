@@ -42,10 +42,9 @@ _outboxes = weakref.WeakKeyDictionary()  # event loop -> Outbox
 class Outbox:
     """The unsent broadcasts of one event loop, sent one at a time in order."""
 
-    def __init__(self, loop):
-        self.loop = loop
+    def __init__(self):
         self.pending = collections.deque()
-        self.sending = False
+        self.sending = None  # the task sending them, while there is one (the loop only holds tasks weakly)
         self.dropped = 0
 
     def add(self, send, args, what):
@@ -55,9 +54,8 @@ class Outbox:
             logger.warning("broadcast of %s dropped: %d unsent on this process (clients recover it by seq)", what, LIMIT)
             return
         self.pending.append((send, args, what))
-        if not self.sending:
-            self.sending = True
-            self.loop.create_task(self._send_all())
+        if self.sending is None:
+            self.sending = asyncio.get_running_loop().create_task(self._send_all())
 
     async def _send_all(self):
         try:
@@ -68,7 +66,7 @@ class Outbox:
                 except Exception:
                     logger.exception("broadcast of %s failed", what)
         finally:
-            self.sending = False
+            self.sending = None
             if self.pending:  # cancelled with work left (loop shutting down): nothing more to do
                 logger.warning("%d broadcast(s) unsent at shutdown; clients recover them by seq", len(self.pending))
                 self.pending.clear()
@@ -104,7 +102,7 @@ def post(send, *args, what="event"):
         return
     outbox = _outboxes.get(loop)
     if outbox is None:
-        outbox = _outboxes.setdefault(loop, Outbox(loop))  # first broadcast of this loop
+        outbox = _outboxes.setdefault(loop, Outbox())  # first broadcast of this loop (no reference back to it)
     try:
         loop.call_soon_threadsafe(outbox.add, send, args, what)
     except RuntimeError:  # the loop closed in between

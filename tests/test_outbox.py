@@ -92,25 +92,29 @@ async def test_a_failed_send_is_logged_and_the_next_ones_still_go(logged):
 
 
 async def test_past_the_limit_new_broadcasts_are_dropped_and_logged(monkeypatch, logged):
+    """LIMIT counts what waits behind the send in progress."""
     monkeypatch.setattr(outbox, "LIMIT", 3)
     go = asyncio.Event()
-    sent = []
+    started, sent = [], []
 
     async def send(item):
+        started.append(item)
         await go.wait()
         sent.append(item)
 
-    def post_all():
-        for item in range(5):
+    def post(items):
+        for item in items:
             outbox.post(send, item, what=f"event {item}")
 
-    await sync_to_async(post_all)()
+    await sync_to_async(post)([0])
+    await eventually(lambda: started == [0])  # 0 is being sent, and waits
+    await sync_to_async(post)(range(1, 6))
     await eventually(lambda: len(logged) == 2)
     go.set()
-    await eventually(lambda: len(sent) == 3)
+    await eventually(lambda: len(sent) == 4)
     await asyncio.sleep(0.05)
-    assert sent == [0, 1, 2]
-    assert [line.split(":")[0] for line in logged] == ["broadcast of event 3 dropped", "broadcast of event 4 dropped"]
+    assert sent == [0, 1, 2, 3]
+    assert [line.split(":")[0] for line in logged] == ["broadcast of event 4 dropped", "broadcast of event 5 dropped"]
 
 
 def test_with_no_event_loop_to_hand_it_to_the_caller_waits():
@@ -150,3 +154,26 @@ async def test_a_thread_of_its_own_sends_and_waits_itself():
     thread.start()
     await sync_to_async(thread.join)(timeout=5)
     assert seen == ["x"]
+
+
+def test_an_outbox_keeps_no_reference_to_its_event_loop():
+    """Outboxes are kept per loop in a WeakKeyDictionary: an outbox (or its
+    finished sending task) referring back to its loop would keep every
+    loop that ever broadcast alive."""
+    import gc
+
+    async def send(item):
+        pass
+
+    async def post_from_a_thread():
+        await sync_to_async(outbox.post)(send, 1)
+        await asyncio.sleep(0.01)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(post_from_a_thread())
+        box = outbox._outboxes[loop]
+        assert box.sending is None and not box.pending  # sent; its task is gone
+        assert loop not in gc.get_referents(box)
+    finally:
+        loop.close()
