@@ -34,6 +34,8 @@ import time
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
+from .drops import Drops
+
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = 1.0
@@ -69,9 +71,11 @@ class LiveboardInMemoryChannelLayer(DirectDelivery, InMemoryChannelLayer):
         super().__init__(*args, **kwargs)
         self._next_sweep = 0.0
         self._last_receive = {}
-        self.dropped = 0  # messages refused because a channel was full, since start
-        self._dropped_logged = 0
-        self._next_drop_log = 0.0
+        self.drops = Drops(  # messages refused because a channel was full
+            logger,
+            "channel layer: %(count)d message(s) dropped on full channels (capacity %(capacity)d) "
+            "since the last report; clients recover them by seq",
+        )
 
     # --- sending -----------------------------------------------------------------
 
@@ -89,7 +93,7 @@ class LiveboardInMemoryChannelLayer(DirectDelivery, InMemoryChannelLayer):
             self._queue(channel).put_nowait((deadline, message))
             return True
         except asyncio.QueueFull:
-            self.dropped += 1
+            self.drops.count += 1
             return False
 
     async def send(self, channel, message):
@@ -98,7 +102,7 @@ class LiveboardInMemoryChannelLayer(DirectDelivery, InMemoryChannelLayer):
         assert "__asgi_channel__" not in message
         self._maybe_sweep()
         if not self._put(channel, message, time.time() + self.expiry):
-            self._log_drops()
+            self.drops.report(capacity=self.capacity)
             raise ChannelFull(channel)
 
     async def group_send(self, group, message):
@@ -114,18 +118,7 @@ class LiveboardInMemoryChannelLayer(DirectDelivery, InMemoryChannelLayer):
             if not self._put(channel, message, deadline):
                 full += 1
         if full:
-            self._log_drops()
-
-    def _log_drops(self):
-        now = time.monotonic()
-        if now >= self._next_drop_log:
-            logger.warning(
-                "channel layer: %d message(s) dropped on full channels (capacity %d) since the last report; "
-                "clients recover them by seq",
-                self.dropped - self._dropped_logged, self.capacity,
-            )
-            self._dropped_logged = self.dropped
-            self._next_drop_log = now + 10.0
+            self.drops.report(capacity=self.capacity)
 
     # --- receiving -----------------------------------------------------------------
 

@@ -25,10 +25,11 @@ import asyncio
 import collections
 import logging
 import os
-import time
 import weakref
 
 from asgiref.sync import SyncToAsync, async_to_sync
+
+from .drops import Drops
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 # new ones are dropped and logged, like a full channel in boards.layers:
 # the events are in the log and clients recover them by seq.
 LIMIT = 10_000
-DROP_LOG_INTERVAL = 10.0  # seconds between two warnings about drops
 
 _outboxes = weakref.WeakKeyDictionary()  # event loop -> Outbox
 
@@ -47,23 +47,17 @@ class Outbox:
     def __init__(self):
         self.pending = collections.deque()
         self.sending = None  # the task sending them, while there is one (the loop only holds tasks weakly)
-        self.dropped = 0  # since start
-        self._dropped_logged = 0
-        self._next_drop_log = 0.0
+        self.drops = Drops(
+            logger,
+            "broadcast of %(what)s dropped (%(count)d since the last report): %(limit)d unsent on this process; "
+            "clients recover them by seq",
+        )
 
     def add(self, send, args, what):
         """On the loop: queue `send(*args)`; start the sender if it is idle."""
         if len(self.pending) >= LIMIT:
-            self.dropped += 1
-            now = time.monotonic()
-            if now >= self._next_drop_log:  # a flood of drops is one line per interval, not one per event
-                logger.warning(
-                    "broadcast of %s dropped (%d since the last report): %d unsent on this process; "
-                    "clients recover them by seq",
-                    what, self.dropped - self._dropped_logged, LIMIT,
-                )
-                self._dropped_logged = self.dropped
-                self._next_drop_log = now + DROP_LOG_INTERVAL
+            self.drops.count += 1
+            self.drops.report(what=what, limit=LIMIT)
             return
         self.pending.append((send, args, what))
         if self.sending is None:

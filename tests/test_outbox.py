@@ -111,7 +111,7 @@ async def test_past_the_limit_new_broadcasts_are_dropped_and_logged(monkeypatch,
     await eventually(lambda: started == [0])  # 0 is being sent, and waits
     await sync_to_async(post)(range(1, 7))
     box = outbox._outboxes[asyncio.get_running_loop()]
-    await eventually(lambda: box.dropped == 3)
+    await eventually(lambda: box.drops.count == 3)
     go.set()
     await eventually(lambda: len(sent) == 4)
     await asyncio.sleep(0.05)
