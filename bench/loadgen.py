@@ -44,6 +44,7 @@ class Stats:
         self.last_ns = 0
         self.last_presence_ns = 0
         self.latencies = array("q")
+        self.latency_seqs = array("q")  # the seq of each latency sample: per-change breakdowns
 
 
 class Viewer:
@@ -74,6 +75,7 @@ class Viewer:
             self.seqs.add(seq)
             stats.delivered += 1
             stats.latencies.append(now - int(m.group(2)))
+            stats.latency_seqs.append(seq)
             if not stats.first_ns:
                 stats.first_ns = now
             stats.last_ns = now
@@ -186,6 +188,7 @@ async def _worker_main(conn):
                 "extra": extra, "leaks": stats.leaks, "presence": stats.presence,
                 "first_ns": stats.first_ns, "last_ns": stats.last_ns,
                 "latencies": stats.latencies.tobytes(),
+                "latency_seqs": stats.latency_seqs.tobytes(),
                 "viewers": sum(1 for v in viewers if not v.decoy),
                 "closed": sum(1 for v in viewers if v.ws.closed.done()),
                 "cpu": ru.ru_utime + ru.ru_stime,

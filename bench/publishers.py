@@ -66,6 +66,7 @@ class LiveboardWsPublisher:
 class LiveboardRestPublisher:
     def __init__(self, host, port, task_id, token):
         self.http = HttpClient(host, port, {"Authorization": f"Token {token}"})
+        self.port = port
         self.task_id = task_id
         self.n = 0
 

@@ -74,6 +74,25 @@ def pct(values, p):
     return values[k]
 
 
+def per_change(latencies_ms, seqs, origins):
+    """Latency split per change: its first frame (the change path: request,
+    database, commit, layer) and the spread to its last frame (the fan-out).
+    Which split holds a tail says where to look for it."""
+    frames = {}
+    for seq, ms in zip(seqs, latencies_ms):
+        frames.setdefault(seq, []).append(ms)
+    first = [min(v) for v in frames.values()]
+    spread = [max(v) - min(v) for v in frames.values()]
+    slowest = sorted(frames, key=lambda seq: -max(frames[seq]))[:5]
+    return {
+        "first_p50_ms": pct(first, 50), "first_p99_ms": pct(first, 99),
+        "spread_p50_ms": pct(spread, 50), "spread_p99_ms": pct(spread, 99),
+        "slowest": [{"seq": seq, "origin": origins.get(seq), "first_ms": round(min(frames[seq]), 1),
+                     "median_ms": round(pct(frames[seq], 50), 1), "last_ms": round(max(frames[seq]), 1)}
+                    for seq in slowest],
+    }
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -96,6 +115,7 @@ class Run:
         self.workers = workers
         self.args = args
         self.result = {"stack": stack.name, "processes": stack.processes}
+        self.origins = {}  # seq -> the publisher that made the change (rate phases)
 
     async def progress(self):
         rows = await self.workers.call("progress")
@@ -119,14 +139,16 @@ class Run:
 
     async def collect(self, expected):
         rows = await self.workers.call("collect", {"expected": list(expected)})
-        lat = array("q")
+        lat, lat_seqs = array("q"), array("q")
         for r in rows:
             lat.frombytes(r["latencies"])
+            lat_seqs.frombytes(r["latency_seqs"])
         out = {k: sum(r[k] for r in rows) for k in ("delivered", "missing", "lossy_viewers", "dups", "extra",
                                                       "leaks", "viewers", "closed")}
         out["first_ns"] = min((r["first_ns"] for r in rows if r["first_ns"]), default=0)
         out["last_ns"] = max(r["last_ns"] for r in rows)
         out["latencies_ms"] = [x / 1e6 for x in lat]
+        out["latency_seqs"] = lat_seqs
         return out
 
     async def connect(self):
@@ -185,7 +207,9 @@ class Run:
 
         async def one(pub):
             try:
-                seqs.append(await pub.change())
+                seq = await pub.change()
+                seqs.append(seq)
+                self.origins[seq] = f"{type(pub).__name__}@{pub.port}"
             except Exception as exc:  # noqa: BLE001
                 errors.append(repr(exc))
 
@@ -254,6 +278,7 @@ class Run:
 
     async def rate(self, pubs, rate, duration):
         await self.workers.call("reset")
+        self.origins = {}
         cpu0 = self.cpu()
         t0 = time.monotonic_ns()
         seqs, errors = await self.publish_rate(pubs, rate, duration)
@@ -269,6 +294,7 @@ class Run:
             "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99), "max_ms": max(lat, default=None),
             "server_us_per_frame": (cpu1[0] - cpu0[0]) / max(1, c["delivered"]) * 1e6,
             "server_cores_busy": (cpu1[0] - cpu0[0]) / window if window == window else None,
+            **per_change(c["latencies_ms"], c["latency_seqs"], self.origins),
         }
 
     async def execute(self):
@@ -292,8 +318,9 @@ class Run:
             if a.rate:
                 r = self.result["rate"] = await self.rate(pubs, a.rate, a.duration)
                 log(f"  [{self.stack.name}] {a.rate}/s for {a.duration}s: p50 {r['p50_ms']:.1f} / p95 {r['p95_ms']:.1f} / "
-                    f"p99 {r['p99_ms']:.1f} ms; server {r['server_us_per_frame']:.1f} µs/frame; missing {r['missing']}, "
-                    f"errors {r['errors']} {r['error_sample']}")
+                    f"p99 {r['p99_ms']:.1f} ms (per change p99: first frame {r['first_p99_ms']:.1f}, "
+                    f"first→last {r['spread_p99_ms']:.1f}); server {r['server_us_per_frame']:.1f} µs/frame; "
+                    f"missing {r['missing']}, errors {r['errors']} {r['error_sample']}")
             sweep = self.result["sweep"] = []
             for rate in a.sweep:
                 s = await self.rate(pubs, rate, a.sweep_duration)
