@@ -7,7 +7,37 @@ no version bump): clients replay the same insert locally, so only the moved
 task needs an event. Callers hold the board row lock (Task.save).
 """
 
-from django.db.models import F
+from django.db import router
+from django.db.models import Count, F
+
+from .models import Task
+from .statements import CompiledQuery, CompiledUpdate
+
+# The statements of a move, compiled once (boards/statements.py): every REST
+# or socket move runs them.
+_CLOSE_GAP = CompiledUpdate(  # list_id, position, moved task (0: none)
+    lambda list_id, position, task_id: (
+        Task.objects.filter(list_id=list_id, position__gt=position).exclude(pk=task_id),
+        {"position": F("position") - 1},
+    ),
+    str, int, int,
+)
+_OPEN_GAP = CompiledUpdate(  # list_id, position, moved task
+    lambda list_id, position, task_id: (
+        Task.objects.filter(list_id=list_id, position__gte=position).exclude(pk=task_id),
+        {"position": F("position") + 1},
+    ),
+    str, int, int,
+)
+_COUNT_OTHERS = CompiledQuery(  # tasks of list_id but task_id
+    lambda list_id, task_id: Task.objects.filter(list_id=list_id)
+    .exclude(pk=task_id)
+    .order_by()
+    .values("list_id")
+    .annotate(count=Count("pk"))
+    .values_list("count"),
+    str, int,
+)
 
 
 def _clamp(position, upper):
@@ -18,24 +48,18 @@ def _clamp(position, upper):
 
 def place_task(task, *, new):
     """Set `task.position` to a valid index and open/close the gaps around it."""
-    from .models import Task
-
-    siblings = Task.objects.filter(list_id=task.list_id)
+    using = router.db_for_write(type(task))
+    other = 0 if new else task.pk  # 0 matches no task: nothing to leave out
     if not new:
         saved = task._saved_state
         # Close the hole the task leaves in its old list.
-        Task.objects.filter(list_id=saved["list_id"], position__gt=saved["position"]).exclude(
-            pk=task.pk
-        ).update(position=F("position") - 1)
-        siblings = siblings.exclude(pk=task.pk)
-    count = siblings.count()
-    task.position = _clamp(task.position, count)  # None (not given) appends
+        _CLOSE_GAP.run(saved["list_id"], saved["position"], task.pk, using=using)
+    rows = _COUNT_OTHERS.rows(task.list_id, other, using=using)
+    task.position = _clamp(task.position, rows[0][0] if rows else 0)  # None (not given) appends
     # Open a hole at the target index.
-    siblings.filter(position__gte=task.position).update(position=F("position") + 1)
+    _OPEN_GAP.run(task.list_id, task.position, other, using=using)
 
 
 def close_gap(list_id, position):
     """After a delete: pull up the tasks below the removed one."""
-    from .models import Task
-
-    Task.objects.filter(list_id=list_id, position__gt=position).update(position=F("position") - 1)
+    _CLOSE_GAP.run(list_id, position, 0, using=router.db_for_write(Task))

@@ -9,23 +9,56 @@ boards.errors exceptions, before anything is written.
 """
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 
 from . import wire
 from .errors import BadRequest, Conflict, NotFound
 from .models import Board, BoardEvent, List, Task, one_or_none
 from .permissions import board_for_viewing, check_edit, with_role
+from .statements import CompiledQuery
+from .validation import MAX_ID
 
 
 def _result(task, event):
     return {"task": wire.task_dict(task), "seq": event.seq if event else None, "boardId": task.list.board.slug}
 
 
-def _locked_board(user, **lookup):
+_BOARD_COLUMNS = tuple(f.attname for f in Board._meta.concrete_fields)
+_TASK_COLUMNS = tuple(f.attname for f in Task._meta.concrete_fields)
+_LIST_COLUMNS = tuple(f.attname for f in List._meta.concrete_fields)
+
+
+def _lock_board_query(lookup):
+    """The board matching `lookup`, locked, with the role of a user, as a CompiledQuery."""
+    return CompiledQuery(
+        lambda user_id, value: with_role(Board.objects.select_for_update(of=("self",)), user_id)
+        .filter(**{lookup: value})
+        .values_list(*_BOARD_COLUMNS, "user_role"),
+        int,
+        int,
+    )
+
+
+_LOCK_BOARD = _lock_board_query("pk")
+_LOCK_BOARD_OF_TASK = _lock_board_query("lists__tasks__pk")
+_LOCK_TASK = CompiledQuery(
+    lambda task_id: Task.objects.select_for_update(of=("self",))
+    .filter(pk=task_id)
+    .values_list(*_TASK_COLUMNS, *(f"list__{name}" for name in _LIST_COLUMNS)),
+    int,
+)
+
+
+def _locked_board(user, query, value):
     """Lock the board row and check `user` may edit it, in one query."""
-    board = one_or_none(with_role(Board.objects.select_for_update(of=("self",)), user).filter(**lookup))
-    if board is not None:
-        check_edit(user, board, board.user_role)
+    using = router.db_for_write(Board)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    rows = query.rows(user_id, value, using=using)
+    if not rows:
+        return None
+    *columns, role = rows[0]
+    board = Board.from_db(using, _BOARD_COLUMNS, columns)
+    check_edit(user, board, role)
     return board
 
 
@@ -34,13 +67,22 @@ def _task_for_change(user, task_id):
 
     The task comes back marked as having its board locked (Task._lock_board).
     """
-    board = _locked_board(user, lists__tasks__pk=task_id)
+    if not 0 < task_id <= MAX_ID:  # the ORM would match nothing; a driver may raise instead
+        raise NotFound(f"Unknown task: {task_id}")
+    board = _locked_board(user, _LOCK_BOARD_OF_TASK, task_id)
     if board is None:
         raise NotFound(f"Unknown task: {task_id}")
-    task = one_or_none(Task.objects.select_related("list").select_for_update(of=("self",)).filter(pk=task_id))
-    if task is None or task.list.board_id != board.pk:  # deleted or moved meanwhile
+    using = router.db_for_write(Task)
+    rows = _LOCK_TASK.rows(task_id, using=using)
+    if not rows:  # deleted meanwhile
         raise NotFound(f"Unknown task: {task_id}")
-    task.list.board = board  # the row just locked: no second read of it
+    split = len(_TASK_COLUMNS)
+    task = Task.from_db(using, _TASK_COLUMNS, rows[0][:split])
+    lst = List.from_db(using, _LIST_COLUMNS, rows[0][split:])
+    if lst.board_id != board.pk:  # moved to another board meanwhile
+        raise NotFound(f"Unknown task: {task_id}")
+    lst.board = board  # the row just locked: no second read of it
+    task.list = lst
     task._liveboard_board_locked = board.pk
     return board, task
 
@@ -73,7 +115,7 @@ def create_task(user, data):
             raise BadRequest(
                 f"List {lst.pk} is not on board {data['boardId']}", fields={"listId": ["Not on this board."]}
             )
-        board = _locked_board(user, pk=lst.board_id)
+        board = _locked_board(user, _LOCK_BOARD, lst.board_id)
         if board is None:  # deleted meanwhile, with its lists
             raise NotFound(f"Unknown list: {data['listId']}")
         task = Task(
