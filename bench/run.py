@@ -84,7 +84,12 @@ def per_change(latencies_ms, seqs, origins):
     first = [min(v) for v in frames.values()]
     spread = [max(v) - min(v) for v in frames.values()]
     slowest = sorted(frames, key=lambda seq: -max(frames[seq]))[:5]
+    by_door = {}  # publisher class -> first-frame latencies of its changes
+    for seq, v in frames.items():
+        by_door.setdefault((origins.get(seq) or "?").split("@")[0], []).append(min(v))
     return {
+        "first_by_publisher": {door: {"changes": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
+                               for door, v in sorted(by_door.items())},
         "first_p50_ms": pct(first, 50), "first_p99_ms": pct(first, 99),
         "spread_p50_ms": pct(spread, 50), "spread_p99_ms": pct(spread, 99),
         "slowest": [{"seq": seq, "origin": origins.get(seq), "first_ms": round(min(frames[seq]), 1),
