@@ -3,16 +3,21 @@ ASGI entry point: `daphne boardsite.asgi:application`.
 
 http      → /boards/<id>/events (SSE) and /api/boards/<id>/events (long polling):
             Channels consumers (boards/streams.py); everything else → Django
-            (pages, REST API, admin, static files via WhiteNoise)
+            (pages, REST API, admin, static files via WhiteNoise), all
+            synchronous views, in one thread hop each (boards/httphandler.py)
 websocket → origin check → session auth → ticket auth → /ws/ consumer
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "boardsite.settings")
-django_asgi_app = get_asgi_application()  # sets up Django before importing models
+django.setup(set_prefix=False)  # as get_asgi_application(), before importing models
+
+from boards.httphandler import OneHopASGIHandler  # noqa: E402
+
+django_asgi_app = OneHopASGIHandler()  # Django's ASGIHandler, one thread hop per request
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -39,9 +39,11 @@ def http_scope(path, query="", headers=()):
 class AsgiHttp:
     """One in-process HTTP request to the real ASGI application."""
 
-    def __init__(self, path, query="", headers=(), method="GET"):
+    def __init__(self, path, query="", headers=(), method="GET", body=b""):
         from boardsite.asgi import application
 
+        if body:
+            headers = [*headers, (b"content-length", str(len(body)).encode())]
         scope = http_scope(path, query, headers)
         scope["method"] = method
         self.comm = ApplicationCommunicator(application, scope)
@@ -49,9 +51,10 @@ class AsgiHttp:
         self.headers = {}
         self.buffer = b""
         self.complete = False
+        self.body = body
 
     async def start(self):
-        await self.comm.send_input({"type": "http.request", "body": b"", "more_body": False})
+        await self.comm.send_input({"type": "http.request", "body": self.body, "more_body": False})
         return self
 
     async def _next(self, timeout):
