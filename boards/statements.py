@@ -97,6 +97,8 @@ class CompiledQuery(_Compiled):
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(sql, values)
             fetched = cursor.fetchall()
+        # The compiler is only read here (its select list, its converters),
+        # so one compiled in another thread serves every thread.
         return list(compiler.results_iter(results=[fetched], tuple_expected=True))
 
 
