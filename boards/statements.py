@@ -1,17 +1,23 @@
 """
-The hot reads of a task change, compiled by the ORM once per database.
+A task change's hot statements, compiled by the ORM once per database.
 
 Django builds and compiles a QuerySet every time one is evaluated. For the
 two locking reads of every change (the board with the editor's role, then
-the task with its list) that was 1.7 ms of CPU against 0.3 ms to run them
-(AMD EPYC, BENCHMARKS.md) — a third of a change's CPU, on the one sync
-thread that serialises every change of a process.
+the task with its list) that was 1.7 ms of CPU against 0.3 ms to run them,
+and a move's renumbering UPDATEs cost ~0.6 ms each to build against ~0.1 ms
+to run (AMD EPYC, BENCHMARKS.md) — all on the one sync thread that
+serialises every change of a process.
 
-A `CompiledQuery` is written as an ordinary `values_list()` QuerySet. The
+A `CompiledQuery` (a `values_list()` QuerySet) or `CompiledUpdate` (a
+QuerySet and its `update()` values) is written as ordinary ORM code. The
 first time a database runs it, the ORM compiles it with marker values in
 place of its parameters; afterwards only the parameters change, and rows
 come back through the compiler's own converters. The SQL is the ORM's, for
 whichever backend (SQLite drops the FOR UPDATE, PostgreSQL keeps it).
+
+Parameters go to the driver as they are: unlike a QuerySet, a compiled
+statement does not turn an out-of-range integer into "no rows", so callers
+bound what a client sends (services._task_for_change).
 """
 
 import threading
