@@ -59,6 +59,8 @@ class Recorder(LeanDispatchMixin, AsyncWebsocketConsumer):
             await self.channel_layer.group_send(GROUP, {"type": "note", "n": message["n"] + "-echo"})
         await self.send(text_data=str(message["n"]))
         self.log.append(("end", message["n"]))
+        if message.get("mutate"):
+            message["n"] = "changed by a handler"
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -156,6 +158,16 @@ async def test_group_messages_wait_for_a_running_receive_handler(layer):
     await comm.disconnect()
 
 
+async def test_a_handler_changing_its_message_does_not_change_the_other_members(layer):
+    """The layer offers one message to every idle member; each handler gets its own copy."""
+    comms = [await open_recorder() for _ in range(3)]
+    await layer.group_send(GROUP, {"type": "note", "n": "1", "mutate": True})
+    for comm in comms:
+        assert await frames(comm, 1) == ["1"]
+    for comm in comms:
+        await comm.disconnect()
+
+
 async def test_a_handlers_own_group_send_does_not_re_enter_it(layer):
     comm = await open_recorder()
     await layer.group_send(GROUP, {"type": "note", "n": "1", "echo": True})
@@ -196,49 +208,67 @@ async def test_closing_while_a_handler_waits_cancels_it_and_leaves_nothing_behin
 # --- sync_text_sender: where a frame can be sent without a coroutine ---------------
 
 
-def recording_protocol():
-    """daphne's own WebSocketProtocol, not connected: records what it would send."""
-    from daphne.ws_protocol import WebSocketProtocol
+def open_protocols(server, count):
+    """daphne's own WebSocketProtocols, open, each writing to a StringTransport."""
+    from daphne.ws_protocol import WebSocketFactory
+    from twisted.internet.testing import StringTransport
 
-    class Recording(WebSocketProtocol):
-        def serverSend(self, content, binary=False):
-            self.sent.append((content, binary))
-
-    protocol = Recording.__new__(Recording)  # no factory, no transport
-    protocol.sent = []
-    protocol.state = protocol.STATE_OPEN
-    return protocol
+    factory = WebSocketFactory(server, server="daphne")
+    factory.setProtocolOptions(openHandshakeTimeout=0, maxMessagePayloadSize=100_000)  # as daphne, no timers
+    protocols = []
+    for _ in range(count):
+        protocol = factory.buildProtocol(("127.0.0.1", 40000))
+        protocol.makeConnection(StringTransport())
+        protocol.state = protocol.STATE_OPEN  # as after the handshake (onConnect, onOpen)
+        protocol.client_addr = ["127.0.0.1", 40000]
+        protocols.append(protocol)
+    server.connections = {protocol: {} for protocol in protocols}
+    return protocols
 
 
 def test_daphnes_send_has_a_plain_form_with_its_connection_checks():
+    """The plain send writes what autobahn writes for a text message — the
+    same bytes, the same traffic counters — with daphne's checks, for small,
+    medium and large frames, one shared str or a new one each time."""
     import functools
 
+    from autobahn.exception import PayloadExceededError
     from daphne.server import Server
 
     from boards.fastconsumer import sync_text_sender
 
     server = Server(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"])  # not started
-    stock, plain = recording_protocol(), recording_protocol()
-    server.connections = {stock: {}, plain: {}}
+    stock, plain = open_protocols(server, 2)
     send_text = sync_text_sender(functools.partial(server.handle_reply, plain))
-    for text in ["one", "", "ünï\u2028"]:
-        stock.handle_reply({"type": "websocket.send", "text": text})  # what daphne does
+    shared = "ünï\u2028" * 40
+    texts = ["one", "", shared, shared, "x" * 125, "y" * 126, "z" * 65535, "w" * 65536, "two"]
+    for text in texts:
+        if text:
+            stock.sendMessage(text.encode("utf8"))  # autobahn's own framing and counting
         send_text(text)
-    assert plain.sent == stock.sent == [("one", False), ("ünï\u2028", False)]
+    assert plain.transport.value() == stock.transport.value()
+    assert len(plain.transport.value()) > sum(map(len, texts))
+    assert vars(plain.trafficStats) == vars(stock.trafficStats)
 
-    stock.state = plain.state = plain.STATE_CONNECTING  # not accepted yet: both refuse
+    with pytest.raises(PayloadExceededError):
+        send_text("v" * 100_001)  # over the size limit: autobahn's own error, nothing written
+    assert plain.transport.value() == stock.transport.value()
+
+    plain.state = plain.STATE_CONNECTING  # not accepted yet: refused, as daphne refuses
     with pytest.raises(ValueError, match="not been accepted") as refused:
+        stock.state = stock.STATE_CONNECTING
         stock.handle_reply({"type": "websocket.send", "text": "early"})
     with pytest.raises(ValueError, match=str(refused.value)):
         send_text("early")
 
     plain.state = plain.STATE_OPEN
     server.connections[plain]["disconnected"] = 1.0
-    send_text("two")  # as Server.handle_reply: dropped once daphne saw the disconnect
+    send_text("three")  # as Server.handle_reply: dropped once daphne saw the disconnect
     del server.connections[plain]  # daphne removes the entry only after that
-    send_text("three")
-    assert plain.sent == [("one", False), ("ünï\u2028", False)]
-    assert sync_text_sender(functools.partial(server.handle_reply, recording_protocol())) is None  # not served
+    send_text("four")
+    assert plain.transport.value() == stock.transport.value()
+    assert sync_text_sender(functools.partial(server.handle_reply, open_protocols(server, 1)[0])) is not None
+    assert sync_text_sender(functools.partial(server.handle_reply, object())) is None  # not served
 
 
 async def test_unknown_sends_have_no_plain_form():
