@@ -11,7 +11,7 @@ from django.db import router
 from django.db.models import Count, F
 
 from .models import Task
-from .statements import CompiledQuery, CompiledUpdate
+from .tuning.statements import CompiledQuery, CompiledUpdate
 
 # The statements of a move, compiled once (boards/statements.py): every REST
 # or socket move runs them.

@@ -15,7 +15,7 @@ from . import wire
 from .errors import BadRequest, Conflict, NotFound
 from .models import Board, BoardEvent, List, Task, one_or_none
 from .permissions import board_for_viewing, check_edit, with_role
-from .statements import CompiledQuery
+from .tuning.statements import CompiledQuery
 from .validation import MAX_ID
 
 

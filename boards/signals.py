@@ -3,7 +3,7 @@ Model signals → board events.
 
 Every saved or deleted Task becomes a `task_*` event, whoever saved it.
 Task.save()/delete() and Django's deletion collector run these handlers
-inside the changing transaction (see boards/events.py).
+inside the changing transaction (see boards/eventlog.py).
 """
 
 from functools import partial
@@ -13,7 +13,8 @@ from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from . import broadcast, events, ordering, wire
+from . import eventlog, ordering, wire
+from .realtime import broadcast
 from .models import Board, Membership, Task
 
 
@@ -23,14 +24,14 @@ def task_saved(sender, instance, created, raw=False, **kwargs):
         return
     changed = getattr(instance, "_liveboard_changed", set(Task.TRACKED))
     if created:
-        event_type = events.TASK_CREATED
+        event_type = eventlog.TASK_CREATED
     elif changed & {"list_id", "position"}:
-        event_type = events.TASK_MOVED
+        event_type = eventlog.TASK_MOVED
     elif changed:
-        event_type = events.TASK_UPDATED
+        event_type = eventlog.TASK_UPDATED
     else:
         return  # saved without a visible change: nothing to tell anyone
-    instance._liveboard_event = events.record(
+    instance._liveboard_event = eventlog.record(
         instance.list.board_id, event_type, task=wire.task_dict(instance)
     )
 
@@ -41,7 +42,7 @@ def task_deleted(sender, instance, origin=None, **kwargs):
     if model is Board:
         return  # the whole board goes, its log with it
     # Recording first takes the board row lock before neighbours are renumbered.
-    instance._liveboard_event = events.record(instance.list.board_id, events.TASK_DELETED, taskId=instance.pk)
+    instance._liveboard_event = eventlog.record(instance.list.board_id, eventlog.TASK_DELETED, taskId=instance.pk)
     ordering.close_gap(instance.list_id, instance.position)
 
 

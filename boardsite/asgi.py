@@ -15,15 +15,15 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "boardsite.settings")
 django.setup(set_prefix=False)  # as get_asgi_application(), before importing models
 
-from boards.httphandler import OneHopASGIHandler  # noqa: E402
+from boards.tuning.httphandler import OneHopASGIHandler  # noqa: E402
 
 django_asgi_app = OneHopASGIHandler()  # Django's ASGIHandler, one thread hop per request
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from boards.middleware import OriginCheck, TicketAuth  # noqa: E402
-from boards.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
+from boards.realtime.middleware import OriginCheck, TicketAuth  # noqa: E402
+from boards.realtime.routing import http_urlpatterns, websocket_urlpatterns  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 application = ProtocolTypeRouter(

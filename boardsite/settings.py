@@ -205,7 +205,7 @@ if LIVEBOARD_REDIS_HOST:
         CHANNEL_LAYERS = {
             "default": {
                 # channels-redis' pub/sub layer, decoding each event once per process (boards/layers.py).
-                "BACKEND": "boards.layers.LiveboardRedisPubSubChannelLayer",
+                "BACKEND": "boards.tuning.layers.LiveboardRedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [LIVEBOARD_REDIS_HOST], "prefix": LIVEBOARD_REDIS_PREFIX},
             }
         }
@@ -213,7 +213,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             # channels' InMemoryChannelLayer made O(1) per delivery (boards/layers.py).
-            "BACKEND": "boards.layers.LiveboardInMemoryChannelLayer",
+            "BACKEND": "boards.tuning.layers.LiveboardInMemoryChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
         }
     }
@@ -237,7 +237,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["boards.parsers.JSONParser"],  # DRF's; deep nesting is a 400
+    "DEFAULT_PARSER_CLASSES": ["boards.api.parsers.JSONParser"],  # DRF's; deep nesting is a 400
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 
-from boards import presence
+from boards.realtime import presence
 
 ORIGIN = (b"origin", b"http://localhost:8000")
 
@@ -59,7 +59,7 @@ async def redis_mode(redis_url, settings):
     settings.LIVEBOARD_REDIS_PREFIX = prefix
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "boards.layers.LiveboardRedisPubSubChannelLayer",
+            "BACKEND": "boards.tuning.layers.LiveboardRedisPubSubChannelLayer",
             "CONFIG": {"hosts": [settings.LIVEBOARD_REDIS_HOST], "prefix": prefix},
         }
     }
@@ -116,7 +116,7 @@ def users(demo):
 def production_passwords(demo, settings):
     """Demo passwords hashed the way a separately started server checks them.
 
-    The test run hashes with MD5 for speed; real servers (tests/servers.py)
+    The test run hashes with MD5 for speed; real servers (tests/support/servers.py)
     run the production hashers and would refuse those hashes.
     """
     from django.contrib.auth.hashers import make_password

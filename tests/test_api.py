@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from boards.models import Board, BoardEvent, Membership, Task
-from tests.wsclient import join, nothing
+from tests.support.wsclient import join, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from boards.models import WsTicket
 from tests.conftest import ORIGIN, session_cookie
-from tests.wsclient import join, send
+from tests.support.wsclient import join, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from django.db import connections
 from django.contrib.auth import get_user_model  # noqa: F401  (loads the app registry)
 
 from boards.models import Task
-from tests.servers import Daphne
+from tests.support.servers import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

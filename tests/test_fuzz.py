@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings as hsettings
 from hypothesis import strategies as st
 
 from boards.models import Board, BoardEvent, Membership, Task, WsTicket
-from tests.wsclient import join, nothing, send
+from tests.support.wsclient import join, nothing, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from boards.models import Board, BoardEvent, Task
-from tests.wsclient import join, nothing
+from tests.support.wsclient import join, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from boards.models import Board, BoardEvent, List, Membership, Task
-from tests.wsclient import nothing
+from tests.support.wsclient import nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

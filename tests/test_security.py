@@ -19,12 +19,13 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from boards import consumers, tickets
+from boards import tickets
+from boards.realtime import consumer as consumers
 from boards.logfilters import RedactSecrets, redact
 from boards.models import Board, Membership, Task, WsTicket
-from tests.servers import BASE_DIR, manage, subprocess_env
+from tests.support.servers import BASE_DIR, manage, subprocess_env
 from tests.test_auth import assert_refused, open_socket
-from tests.wsclient import join, nothing, send
+from tests.support.wsclient import join, nothing, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

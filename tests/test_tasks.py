@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 
 from boards import services
 from boards.models import Board, BoardEvent, Membership, Task
-from tests.wsclient import join, nothing, send
+from tests.support.wsclient import join, nothing, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import permissions, polling, services, tickets, validation
-from ..errors import BadRequest, LiveboardError
-from ..parsers import JSONParser  # DRF's, with deep nesting a 400 not a 500
+from boards import permissions, services, tickets, validation
+from boards.realtime import polling
+from boards.errors import BadRequest, LiveboardError
+from boards.api.parsers import JSONParser  # DRF's, with deep nesting a 400 not a 500
 
 
 class ObtainToken(ObtainAuthToken):

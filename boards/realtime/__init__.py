@@ -1,0 +1,1 @@
+"""The realtime delivery side: sockets, streams, rooms, presence (see README "Layout")."""

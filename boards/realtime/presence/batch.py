@@ -1,0 +1,67 @@
+"""
+Coalesced presence for busy boards (SPEC §4 "Busy boards").
+
+Per-join `user_joined`/`user_left` frames cost O(N²) when N viewers arrive
+together. Above LIVEBOARD_PRESENCE_COALESCE_THRESHOLD viewers a board's
+arrivals and departures are queued instead, and at most one
+`{"type":"presence","boardId","viewers","joined":[…],"left":[…]}` per board
+per LIVEBOARD_PRESENCE_INTERVAL goes to the room — like Phoenix's
+presence_diff. The queue and the per-interval flush lock live in the
+presence store, so with Redis the "one frame per interval" holds across
+every process.
+"""
+
+import asyncio
+import logging
+
+from django.conf import settings
+
+from boards.realtime import broadcast
+
+logger = logging.getLogger(__name__)
+
+
+def is_busy(state):
+    return state.viewers > settings.LIVEBOARD_PRESENCE_COALESCE_THRESHOLD
+
+
+class PresenceBatcher:
+    def __init__(self, store, interval):
+        self.store = store
+        self.interval = interval
+        self.dirty = set()
+        self._task = None
+
+    async def note(self, board, kind, user):
+        """Queue `user` as joined/left on `board`; a flush follows within an interval."""
+        await self.store.push_diff(board, kind, user)
+        self.dirty.add(board)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self):
+        while self.dirty:
+            await asyncio.sleep(self.interval)
+            for board in list(self.dirty):
+                try:
+                    await self.flush(board)
+                except Exception:
+                    logger.exception("presence flush for %s failed", board)
+
+    async def flush(self, board):
+        """Send the board's queued diff, unless another flush owns this interval."""
+        taken = await self.store.take_diff(board, self.interval)
+        if taken is None:
+            return  # someone else flushed this interval; ours stays queued
+        joined, left, more = taken
+        if not more:
+            self.dirty.discard(board)
+        if joined or left:
+            state = await self.store.state(board)
+            frame = {"type": "presence", "boardId": board, "viewers": state.viewers, "joined": joined, "left": left}
+            await broadcast.send_presence(board, frame, state.version)
+
+    async def close(self):
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None

@@ -1,0 +1,19 @@
+from channels.auth import AuthMiddlewareStack
+from django.urls import path, re_path
+
+from boards.realtime.consumer import BoardConsumer
+from boards.realtime.streams import BoardEventStream, LongPollConsumer
+
+websocket_urlpatterns = [
+    path("ws/", BoardConsumer.as_asgi()),
+]
+
+
+# HTTP paths served by Channels consumers (boards/streams.py), ahead of Django
+# in boardsite.asgi. The board page /boards/<id>/ (trailing slash) stays Django's.
+http_urlpatterns = [
+    # Server-Sent Events (SPEC §6).
+    re_path(r"^boards/(?P<slug>[^/]+)/events/?$", AuthMiddlewareStack(BoardEventStream.as_asgi())),
+    # Polling and long polling; the same URL in Django's URLconf answers without `wait`.
+    re_path(r"^api/boards/(?P<slug>[^/]+)/events$", AuthMiddlewareStack(LongPollConsumer.as_asgi())),
+]

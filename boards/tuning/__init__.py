@@ -1,0 +1,1 @@
+"""Measured patches of third-party internals (see README "Layout")."""
