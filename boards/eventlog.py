@@ -1,7 +1,17 @@
 """
-Recording board events: next seq, event row, broadcast after commit.
+The board event log: writing events and reading them back, in one place.
 
-`record()` runs inside the transaction that changed the board (Task.save /
+Writing (`record`, SPEC §5): every board event gets the next seq of its
+board inside the transaction that made the change, its BoardEvent row, and
+a broadcast registered with `transaction.on_commit`. boards.signals is the
+only caller of `record` — a change made by any door (socket, REST, admin,
+shell) passes through a model's save()/delete() and so through a signal.
+
+Reading (`catch_up`, `events_since`, `events_page`): what a join with
+`since`, an SSE resume or a poll replays, or `ResyncRequired` when those
+events are no longer (or not yet) kept.
+
+Write side: `record()` runs inside the transaction that changed the board (Task.save /
 delete hold the board row lock). It takes the board's next sequence number
 with an UPDATE on that row, writes the BoardEvent, and registers the
 broadcast with `transaction.on_commit` — so a rolled-back change is never
@@ -15,9 +25,11 @@ import contextlib
 import contextvars
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from . import wire
 from .realtime import broadcast
 from .models import Board, BoardEvent
 
@@ -77,7 +89,78 @@ def record(board_pk, event_type, **payload):
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("board events must be recorded inside the changing transaction")
     slug, seq = next_seq(board_pk)
-    frame = {"type": event_type, "boardId": slug, "seq": seq, **payload}
+    frame = wire.board_event(event_type, slug, seq, **payload)
     event = BoardEvent.objects.create(board_id=board_pk, seq=seq, type=event_type, payload=frame)
     transaction.on_commit(partial(broadcast.send_event, slug, frame, _acting_channel.get()), robust=True)
     return event
+
+
+# --- reading the log back --------------------------------------------------------
+
+
+class ResyncRequired(Exception):
+    """The requested events are no longer (or not yet) in the log."""
+
+
+def catch_up(board, since):
+    """(seq, frames after `since`, resync reason or None) for a join/resume.
+
+    Shared by the socket join and the SSE stream: without `since` there is
+    nothing to replay; events no longer (or not yet) in the log give a reason
+    instead of frames.
+    """
+    if since is None:
+        return board.last_seq, [], None
+    try:
+        return board.last_seq, events_since(board, since), None
+    except ResyncRequired as exc:
+        return board.last_seq, [], str(exc)
+
+
+def events_since(board, since, limit=None):
+    """Frames with seq > since, oldest first, or ResyncRequired.
+
+    `board` is a Board fresh from the database: its last_seq bounds the
+    answer, so events committed later arrive live, not here.
+    """
+    last = board.last_seq
+    if since > last:
+        raise ResyncRequired(f"since={since} is ahead of the board (seq {last})")
+    if since == last:
+        return []
+    limit = limit or settings.LIVEBOARD_REPLAY_LIMIT
+    if last - since > limit:
+        raise ResyncRequired(f"{last - since} missed events exceed the replay limit of {limit}")
+    rows = list(
+        BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
+        .order_by("seq")
+        .values_list("seq", "payload")
+    )
+    if len(rows) != last - since or rows[0][0] != since + 1:
+        raise ResyncRequired(f"events after seq {since} are no longer kept")
+    return [payload for _, payload in rows]
+
+
+def events_page(board, since, limit):
+    """One page of the log: (frames with since < seq ≤ board.last_seq, more).
+
+    At most `limit` frames, oldest first; `more` says the board has events
+    after the last one returned. ResyncRequired when `since` is ahead of the
+    board or the events right after it are no longer kept. Like
+    events_since, the board's last_seq (read by the caller) bounds the
+    answer, so the page is consistent with the `seq` reported next to it.
+    """
+    last = board.last_seq
+    if since > last:
+        raise ResyncRequired(f"since={since} is ahead of the board (seq {last})")
+    if since == last:
+        return [], False
+    rows = list(
+        BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
+        .order_by("seq")
+        .values_list("seq", "payload")[: max(1, limit)]
+    )
+    # seqs are unique per board: first == since+1 and last == since+n means no hole.
+    if not rows or rows[0][0] != since + 1 or rows[-1][0] != since + len(rows):
+        raise ResyncRequired(f"events after seq {since} are no longer kept")
+    return [payload for _, payload in rows], rows[-1][0] < last

@@ -8,12 +8,11 @@ the model signals record and broadcast the event. Errors are raised as
 boards.errors exceptions, before anything is written.
 """
 
-from django.conf import settings
 from django.db import router, transaction
 
 from . import wire
 from .errors import BadRequest, Conflict, NotFound
-from .models import Board, BoardEvent, List, Task, one_or_none
+from .models import Board, List, Task, one_or_none
 from .permissions import board_for_viewing, check_edit, with_role
 from .tuning.statements import CompiledQuery
 from .validation import MAX_ID
@@ -173,74 +172,6 @@ def board_snapshot(user, slug):
             "name": board.name,
             "visibility": board.visibility,
             "seq": board.last_seq,
-            "lists": [{"id": lst.pk, "name": lst.name, "position": lst.position} for lst in lists],
+            "lists": [wire.list_dict(lst) for lst in lists],
             "tasks": [wire.task_dict(task) for task in tasks],
         }
-
-
-class ResyncRequired(Exception):
-    """The requested events are no longer (or not yet) in the log."""
-
-
-def catch_up(board, since):
-    """(seq, frames after `since`, resync reason or None) for a join/resume.
-
-    Shared by the socket join and the SSE stream: without `since` there is
-    nothing to replay; events no longer (or not yet) in the log give a reason
-    instead of frames.
-    """
-    if since is None:
-        return board.last_seq, [], None
-    try:
-        return board.last_seq, events_since(board, since), None
-    except ResyncRequired as exc:
-        return board.last_seq, [], str(exc)
-
-
-def events_since(board, since, limit=None):
-    """Frames with seq > since, oldest first, or ResyncRequired.
-
-    `board` is a Board fresh from the database: its last_seq bounds the
-    answer, so events committed later arrive live, not here.
-    """
-    last = board.last_seq
-    if since > last:
-        raise ResyncRequired(f"since={since} is ahead of the board (seq {last})")
-    if since == last:
-        return []
-    limit = limit or settings.LIVEBOARD_REPLAY_LIMIT
-    if last - since > limit:
-        raise ResyncRequired(f"{last - since} missed events exceed the replay limit of {limit}")
-    rows = list(
-        BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
-        .order_by("seq")
-        .values_list("seq", "payload")
-    )
-    if len(rows) != last - since or rows[0][0] != since + 1:
-        raise ResyncRequired(f"events after seq {since} are no longer kept")
-    return [payload for _, payload in rows]
-
-
-def events_page(board, since, limit):
-    """One page of the log: (frames with since < seq ≤ board.last_seq, more).
-
-    At most `limit` frames, oldest first; `more` says the board has events
-    after the last one returned. ResyncRequired when `since` is ahead of the
-    board or the events right after it are no longer kept. Like
-    events_since, the board's last_seq (read by the caller) bounds the
-    answer, so the page is consistent with the `seq` reported next to it.
-    """
-    last = board.last_seq
-    if since > last:
-        raise ResyncRequired(f"since={since} is ahead of the board (seq {last})")
-    if since == last:
-        return [], False
-    rows = list(
-        BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
-        .order_by("seq")
-        .values_list("seq", "payload")[: max(1, limit)]
-    )
-    # seqs are unique per board: first == since+1 and last == since+n means no hole.
-    if not rows or rows[0][0] != since + 1 or rows[-1][0] != since + len(rows):
-        raise ResyncRequired(f"events after seq {since} are no longer kept")
-    return [payload for _, payload in rows], rows[-1][0] < last

@@ -1,13 +1,19 @@
 """
-The shapes that go over the wire (SPEC §4), in one place.
+Every frame that goes over the wire (SPEC §4, §6), built in one place.
 
-Every producer — consumer replies, broadcasts, the REST API, replay — builds
-its JSON from these functions, so a task looks the same everywhere.
+Every producer — consumer replies, broadcasts, presence, the SSE and polling
+doors, the REST API, replay — builds its JSON from these functions, so a
+frame looks the same wherever it comes from. A new frame gets a builder
+here, named after its `type`; nothing else writes a `{"type": …}` literal
+for the client.
 """
 
 import json
 
 ANONYMOUS = {"id": None, "name": "anonymous"}
+
+
+# --- objects inside frames ----------------------------------------------------
 
 
 def task_dict(task):
@@ -27,14 +33,98 @@ def user_dict(user):
     return {"id": user.pk, "name": user.get_username()}
 
 
+def list_dict(lst):
+    return {"id": lst.pk, "name": lst.name, "position": lst.position}
+
+
 def dumps(frame):
     """Compact JSON, as sent on sockets and stored for replay."""
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
 
-def error(code, message, ref=None, **extra):
-    frame = {"type": "error", "code": code, "error": message}
-    frame.update(extra)
+def with_ref(frame, ref):
+    """The reply to a request carries the request's `ref` (SPEC §4)."""
     if ref is not None:
         frame["ref"] = ref
     return frame
+
+
+# --- replies to the sender ----------------------------------------------------
+
+
+def error(code, message, ref=None, **extra):
+    frame = {"type": "error", "code": code, "error": message}
+    frame.update(extra)
+    return with_ref(frame, ref)
+
+
+def joined(board, seq, viewers=None, users=None, ref=None):
+    """A WebSocket join's reply; the SSE stream's first event has no presence."""
+    frame = {"type": "joined", "boardId": board, "seq": seq}
+    if viewers is not None:
+        frame = {"type": "joined", "boardId": board, "viewers": viewers, "users": users, "seq": seq}
+    return with_ref(frame, ref)
+
+
+def left(board, ref=None):
+    return with_ref({"type": "left", "boardId": board}, ref)
+
+
+def pong(seqs, ref=None):
+    return with_ref({"type": "pong", "seqs": seqs}, ref)
+
+
+def ack(ref, board, seq, **body):
+    return {"type": "ack", "ref": ref, "boardId": board, "seq": seq, **body}
+
+
+def resync_required(board, seq, reason, ref=None):
+    return with_ref({"type": "resync_required", "boardId": board, "seq": seq, "error": reason}, ref)
+
+
+def evicted(board):
+    """The connection lost its access to a board it had joined (SPEC §7)."""
+    return error("forbidden", f"You may no longer view board {board}", boardId=board)
+
+
+# --- to the room ----------------------------------------------------------------
+
+
+def board_event(event_type, board, seq, **payload):
+    """A logged board event (task_*), live and replayed alike."""
+    return {"type": event_type, "boardId": board, "seq": seq, **payload}
+
+
+def presence_change(kind, board, viewers, user):
+    """`user_joined` / `user_left` on a quiet board."""
+    return {"type": kind, "boardId": board, "viewers": viewers, "user": user}
+
+
+def presence_batch(board, viewers, joined_users, left_users):
+    """The coalesced `presence` frame of a busy board (SPEC §4)."""
+    return {"type": "presence", "boardId": board, "viewers": viewers, "joined": joined_users, "left": left_users}
+
+
+# --- HTTP bodies ------------------------------------------------------------------
+
+
+def rest_error(exc):
+    """A domain error (boards.errors) as the REST API shows it: (status, body)."""
+    body = {"detail": exc.message, "code": exc.code}
+    body.update(getattr(exc, "fields", None) or {})
+    body.update(exc.extra)
+    return exc.status, body
+
+
+def events_page(frames, seq, more=False):
+    """GET /api/boards/<id>/events: a page of frames and the board's seq."""
+    body = {"events": frames, "seq": seq}
+    if more:
+        body["more"] = True
+        body["last"] = frames[-1]["seq"]
+    return body
+
+
+def events_resync(seq, reason):
+    """GET /api/boards/<id>/events when the events are no longer kept (409)."""
+    return {"type": "resync_required", "detail": reason, "events": [], "seq": seq}

@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from boards import tickets
-from boards.realtime import consumer as consumers
+from boards.realtime import rooms
 from boards.logfilters import RedactSecrets, redact
 from boards.models import Board, Membership, Task, WsTicket
 from tests.support.servers import BASE_DIR, manage, subprocess_env
@@ -171,14 +171,14 @@ async def test_join_racing_a_revocation_is_refused(connect, users, ed, monkeypat
     carol = await connect("carol")
     await join(carol, "board-2")
     edc = await connect("ed")
-    real = consumers._viewable_board
+    real = rooms._viewable_board
 
     async def check_then_revoke(user, slug):
         board = await real(user, slug)
         await sync_to_async(Membership.objects.filter(user=ed).delete)()
         return board
 
-    monkeypatch.setattr(consumers, "_viewable_board", check_then_revoke)
+    monkeypatch.setattr(rooms, "_viewable_board", check_then_revoke)
     reply = await send(edc, type="join", boardId="board-2")
     assert reply == {"type": "error", "code": "forbidden", "error": "You may not view board board-2"}
     await sync_to_async(rest_create)("carol", "private")

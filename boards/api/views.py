@@ -11,9 +11,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from boards import permissions, services, tickets, validation
+from boards import permissions, services, tickets, validation, wire
 from boards.realtime import polling
-from boards.errors import BadRequest, LiveboardError
+from boards.errors import LiveboardError
 from boards.api.parsers import JSONParser  # DRF's, with deep nesting a 400 not a 500
 
 
@@ -25,11 +25,8 @@ class ObtainToken(ObtainAuthToken):
 
 
 def _error_response(exc):
-    body = {"detail": exc.message, "code": exc.code}
-    if isinstance(exc, BadRequest) and exc.fields:
-        body.update(exc.fields)
-    body.update(exc.extra)
-    return Response(body, status=exc.status)
+    status_code, body = wire.rest_error(exc)
+    return Response(body, status=status_code)
 
 
 def _validated(serializer_class, data):

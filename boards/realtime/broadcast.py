@@ -5,6 +5,14 @@ Whatever changed a board — a socket, the REST API, the admin, a shell — ends
 here after its transaction commits. The frame is serialised once and handed
 to the channel layer as text; each consumer only forwards it (or drops it if
 it is the connection that made the change).
+
+The rule (as zulip's `send_event`): synchronous Django code — models,
+signals, services, views, admin, management commands — never touches the
+channel layer itself. It calls a function of this module, and only from an
+on_commit callback, so nothing is ever sent for a rolled-back change:
+`send_event` from boards.eventlog.record (board events), `send_access_check`
+from boards.signals (memberships, visibility). Realtime code (consumers,
+presence) may await `send_presence` and the layer directly.
 """
 
 from channels.layers import get_channel_layer
@@ -71,24 +79,3 @@ def presence_message(board_slug, frame, version, exclude=None):
 
 async def send_presence(board_slug, frame, version, exclude=None):
     await get_channel_layer().group_send(group_name(board_slug), presence_message(board_slug, frame, version, exclude))
-
-
-async def announce(board_slug, kind, state, user, exclude=None):
-    """Tell a board's room that `user` arrived or left.
-
-    Quiet boards get a `user_joined`/`user_left` frame now; busy ones get
-    the change in the next coalesced `presence` frame (boards.presence_batch).
-    """
-    from boards.realtime.presence import get_batcher
-    from boards.realtime.presence.batch import is_busy
-
-    if is_busy(state):
-        await get_batcher().note(board_slug, "joined" if kind == "user_joined" else "left", user)
-        return
-    frame = {"type": kind, "boardId": board_slug, "viewers": state.viewers, "user": user}
-    await send_presence(board_slug, frame, state.version, exclude)
-
-
-async def announce_departure(board_slug, user, state):
-    """A connection of a dead process was swept from presence."""
-    await announce(board_slug, "user_left", state, user)

@@ -5,7 +5,7 @@ Two doors serve that URL and both call these functions, so they answer alike:
 
 * the DRF view (boards/api/views.py) for Django's own URLconf — the test
   client, or Django mounted without boardsite.asgi — which never waits;
-* `LongPollConsumer` (boards/streams.py), routed before Django in
+* `LongPollConsumer` (boards/realtime/sse.py, longpoll.py), routed before Django in
   boardsite/asgi.py, which is what a real server runs: it adds `wait`
   (long polling) without holding a thread.
 
@@ -23,7 +23,7 @@ import math
 
 from django.conf import settings
 
-from boards import permissions, services
+from boards import eventlog, permissions, wire
 from boards.errors import LiveboardError
 
 
@@ -65,14 +65,6 @@ def parse_params(get):
     return since, limit, wait
 
 
-def error_body(exc):
-    """A domain error as the REST API shows it (status, body)."""
-    body = {"detail": exc.message, "code": exc.code}
-    body.update(getattr(exc, "fields", None) or {})
-    body.update(exc.extra)
-    return exc.status, body
-
-
 def viewable_board(user, slug):
     """The board or a LiveboardError (404 unknown, 403 not allowed)."""
     return permissions.board_for_viewing(user, slug)
@@ -87,13 +79,9 @@ def events_body(user, slug, since, limit):
     try:
         board = viewable_board(user, slug)
     except LiveboardError as exc:
-        return error_body(exc)
+        return wire.rest_error(exc)
     try:
-        frames, more = services.events_page(board, since, limit)
-    except services.ResyncRequired as exc:
-        return 409, {"type": "resync_required", "detail": str(exc), "events": [], "seq": board.last_seq}
-    body = {"events": frames, "seq": board.last_seq}
-    if more:
-        body["more"] = True
-        body["last"] = frames[-1]["seq"]
-    return 200, body
+        frames, more = eventlog.events_page(board, since, limit)
+    except eventlog.ResyncRequired as exc:
+        return 409, wire.events_resync(board.last_seq, str(exc))
+    return 200, wire.events_page(frames, board.last_seq, more)

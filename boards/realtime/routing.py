@@ -2,14 +2,15 @@ from channels.auth import AuthMiddlewareStack
 from django.urls import path, re_path
 
 from boards.realtime.consumer import BoardConsumer
-from boards.realtime.streams import BoardEventStream, LongPollConsumer
+from boards.realtime.longpoll import LongPollConsumer
+from boards.realtime.sse import BoardEventStream
 
 websocket_urlpatterns = [
     path("ws/", BoardConsumer.as_asgi()),
 ]
 
 
-# HTTP paths served by Channels consumers (boards/streams.py), ahead of Django
+# HTTP paths served by Channels consumers (boards/realtime/sse.py, longpoll.py), ahead of Django
 # in boardsite.asgi. The board page /boards/<id>/ (trailing slash) stays Django's.
 http_urlpatterns = [
     # Server-Sent Events (SPEC §6).

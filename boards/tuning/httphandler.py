@@ -2,7 +2,7 @@
 Django's HTTP side under ASGI, in one thread hop per request.
 
 Every Django view here is synchronous (pages, REST API, admin); the
-streaming endpoints are Channels consumers (boards/streams.py). Django's
+streaming endpoints are Channels consumers (boards/realtime/sse.py, longpoll.py). Django's
 ASGIHandler still runs the middleware in async mode, where each synchronous
 middleware method (process_request, process_view and process_response of
 sessions, CSRF, auth, messages, ...) and then the view is its own

@@ -1,100 +1,44 @@
 """
 Who is looking at which board.
 
-A small interface — `add`, `remove`, `state` — with two stores: this
-in-process one (embedded mode) and boards.presence_redis (Redis configured),
-which spans processes and drops the entries of a dead process.
+A small interface — `add`, `remove`, `state` (plus the busy-board diff
+queue, `push_diff`/`take_diff`) — with two stores: the in-process one
+(memory.py, embedded mode) and the Redis one (redis_store.py, REDIS_URL
+set), which spans processes and drops the entries of a dead process.
 Entries are keyed by channel name: one user with two tabs counts twice in
 `viewers` but once in `users`.
+
+`get_presence()` and `get_announcer()` are the process-wide store and the
+announcer that tells a board's room who came and went (announce.py: per-join
+frames on quiet boards, one coalesced frame per interval on busy ones).
+Nothing in this package imports the consumer; the consumer imports this.
 """
 
-from dataclasses import dataclass, field
+from django.conf import settings
 
+from boards.realtime.presence.announce import Announcer
+from boards.realtime.presence.memory import InMemoryPresence
+from boards.realtime.presence.state import PresenceState
 
-@dataclass
-class PresenceState:
-    viewers: int = 0
-    users: list = field(default_factory=list)  # distinct logged-in users, {"id","name"}
-    # Bumped by every add/remove of the board. A joiner drops presence frames
-    # older than its own join: the layer may deliver a frame published just
-    # before the join (Redis pub/sub is read asynchronously).
-    version: int = 0
-
-
-def _state(entries, version):
-    users = {}
-    for user in entries.values():
-        if user.get("id") is not None:
-            users.setdefault(user["id"], user)
-    return PresenceState(viewers=len(entries), users=sorted(users.values(), key=lambda u: u["id"]), version=version)
-
-
-class InMemoryPresence:
-    """Presence for one process: a dict of boards → {channel_name: user}."""
-
-    def __init__(self):
-        self._boards = {}
-        self._versions = {}
-        self._pending = {}  # board -> {"joined": [...], "left": [...]} for coalesced presence
-
-    def _bump(self, board):
-        self._versions[board] = self._versions.get(board, 0) + 1
-        return self._versions[board]
-
-    async def add(self, board, channel_name, user):
-        self._boards.setdefault(board, {})[channel_name] = user
-        return _state(self._boards[board], self._bump(board))
-
-    async def remove(self, board, channel_name):
-        """Drop the connection; returns (user, new state) or (None, state) if absent."""
-        entries = self._boards.get(board, {})
-        user = entries.pop(channel_name, None)
-        state = _state(entries, self._bump(board) if user else self._versions.get(board, 0))
-        if not entries:
-            self._boards.pop(board, None)
-        return user, state
-
-    async def state(self, board):
-        return _state(self._boards.get(board, {}), self._versions.get(board, 0))
-
-    async def push_diff(self, board, kind, user):
-        self._pending.setdefault(board, {"joined": [], "left": []})[kind].append(user)
-
-    async def take_diff(self, board, interval):
-        """(joined, left, more) queued for the board; one process, so never contended."""
-        pending = self._pending.pop(board, {"joined": [], "left": []})
-        return pending["joined"], pending["left"], False
-
-    async def clear(self):
-        self._boards.clear()
-        self._versions.clear()
-        self._pending.clear()
-
+__all__ = ["PresenceState", "InMemoryPresence", "get_presence", "get_announcer", "reset_presence"]
 
 _presence = None
-_batcher = None
+_announcer = None
 
 
-def get_batcher():
-    """The process-wide coalescer of busy boards' presence frames."""
-    global _batcher
-    if _batcher is None:
-        from django.conf import settings
-
-        from boards.realtime.presence.batch import PresenceBatcher
-
-        _batcher = PresenceBatcher(get_presence(), settings.LIVEBOARD_PRESENCE_INTERVAL)
-    return _batcher
+def get_announcer():
+    """The process-wide announcer of arrivals and departures."""
+    global _announcer
+    if _announcer is None:
+        _announcer = Announcer(get_presence(), settings.LIVEBOARD_PRESENCE_INTERVAL)
+    return _announcer
 
 
 def get_presence():
-    """The process-wide presence store, chosen by settings.REDIS_URL."""
+    """The process-wide presence store, chosen by settings.LIVEBOARD_REDIS_HOST."""
     global _presence
     if _presence is None:
-        from django.conf import settings
-
         if settings.LIVEBOARD_REDIS_HOST:
-            from boards.realtime import broadcast
             from boards.realtime.presence.redis_store import RedisPresence
 
             _presence = RedisPresence(
@@ -102,7 +46,7 @@ def get_presence():
                 prefix=settings.LIVEBOARD_REDIS_PREFIX,
                 ttl=settings.LIVEBOARD_PRESENCE_TTL,
                 sweep_interval=settings.LIVEBOARD_PRESENCE_SWEEP,
-                on_sweep=broadcast.announce_departure,
+                on_sweep=lambda board, user, state: get_announcer().departure(board, user, state),
             )
         else:
             _presence = InMemoryPresence()
@@ -111,11 +55,11 @@ def get_presence():
 
 async def reset_presence():
     """Drop the store (tests): clear what it holds and close its connections."""
-    global _presence, _batcher
+    global _presence, _announcer
     store, _presence = _presence, None
-    if _batcher is not None:
-        await _batcher.close()
-        _batcher = None
+    if _announcer is not None:
+        await _announcer.close()
+        _announcer = None
     if store is not None:
         await store.clear()
         if hasattr(store, "close"):

@@ -22,7 +22,7 @@ import uuid
 import redis.asyncio as aioredis
 from channels_redis.utils import create_pool
 
-from boards.realtime.presence import PresenceState
+from boards.realtime.presence.state import PresenceState
 
 logger = logging.getLogger(__name__)
 

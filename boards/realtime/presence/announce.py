@@ -1,5 +1,5 @@
 """
-Coalesced presence for busy boards (SPEC §4 "Busy boards").
+Telling a board's room who arrived and left (SPEC §4), quiet or busy.
 
 Per-join `user_joined`/`user_left` frames cost O(N²) when N viewers arrive
 together. Above LIVEBOARD_PRESENCE_COALESCE_THRESHOLD viewers a board's
@@ -16,6 +16,7 @@ import logging
 
 from django.conf import settings
 
+from boards import wire
 from boards.realtime import broadcast
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,26 @@ def is_busy(state):
     return state.viewers > settings.LIVEBOARD_PRESENCE_COALESCE_THRESHOLD
 
 
-class PresenceBatcher:
+class Announcer:
+    """Quiet boards get `user_joined`/`user_left` at once; busy ones a coalesced `presence` frame."""
+
     def __init__(self, store, interval):
         self.store = store
         self.interval = interval
         self.dirty = set()
         self._task = None
+
+    async def announce(self, board, kind, state, user, exclude=None):
+        """`user` arrived (`user_joined`) or left (`user_left`); `state` is the board's after it."""
+        if is_busy(state):
+            await self.note(board, "joined" if kind == "user_joined" else "left", user)
+            return
+        frame = wire.presence_change(kind, board, state.viewers, user)
+        await broadcast.send_presence(board, frame, state.version, exclude)
+
+    async def departure(self, board, user, state):
+        """A connection of a dead process was swept from presence."""
+        await self.announce(board, "user_left", state, user)
 
     async def note(self, board, kind, user):
         """Queue `user` as joined/left on `board`; a flush follows within an interval."""
@@ -58,7 +73,7 @@ class PresenceBatcher:
             self.dirty.discard(board)
         if joined or left:
             state = await self.store.state(board)
-            frame = {"type": "presence", "boardId": board, "viewers": state.viewers, "joined": joined, "left": left}
+            frame = wire.presence_batch(board, state.viewers, joined, left)
             await broadcast.send_presence(board, frame, state.version)
 
     async def close(self):

@@ -1,0 +1,13 @@
+"""What a board's presence looks like to the rest of the code (both stores return it)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PresenceState:
+    viewers: int = 0
+    users: list = field(default_factory=list)  # distinct logged-in users, {"id","name"}
+    # Bumped by every add/remove of the board. A joiner drops presence frames
+    # older than its own join: the layer may deliver a frame published just
+    # before the join (Redis pub/sub is read asynchronously).
+    version: int = 0
