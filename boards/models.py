@@ -53,6 +53,10 @@ class Board(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
 
+    #: whether the row was public before the running save() (set by
+    #: signals.board_before_save; a public → private change evicts viewers).
+    was_public_before_save = False
+
     class Meta:
         ordering = ["slug"]
 
@@ -95,6 +99,16 @@ class Task(models.Model):
     # Fields whose change is an event; anything else (timestamps) is not.
     TRACKED = ("list_id", "position", "title", "description")
 
+    # What one save()/delete() hands to the signal handlers and back to its
+    # caller — plain instance attributes, not columns, declared here so a
+    # reader can find them:
+    #: tracked fields the running save() changed (set by save(), read by
+    #: signals.task_saved to choose task_moved / task_updated / nothing).
+    saved_changes = None
+    #: the BoardEvent the last save()/delete() recorded (set by
+    #: boards.signals, read by boards.services for the ack's seq).
+    last_event = None
+
     class Meta:
         ordering = ["list", "position", "id"]
         indexes = [models.Index(fields=["list", "position"])]
@@ -134,18 +148,20 @@ class Task(models.Model):
         if self.list_id and self._moved_across_boards():
             raise ValidationError({"list": "A task cannot move to a list of another board."})
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, board_locked=False, **kwargs):
         """Save, keep list order gap-free, and record the event — atomically.
 
         The post_save handler (boards/signals.py) allocates the board's next
         seq and writes the BoardEvent; running it inside this transaction is
         what makes "a change without its event" impossible, even for a bare
-        `task.save()` in a shell.
+        `task.save()` in a shell. `board_locked=True`: the caller (boards.services)
+        already holds the board row lock in this transaction.
         """
         from .ordering import place_task
 
         with transaction.atomic(savepoint=False):
-            self._lock_board()
+            if not board_locked:
+                self._lock_board()
             changed = self.changed_fields()
             if not self._state.adding and "list_id" in changed and self._moved_across_boards():
                 raise ValidationError("A task cannot move to a list of another board.")
@@ -155,26 +171,25 @@ class Task(models.Model):
                 place_task(self, new=False)
             if not self._state.adding and changed:
                 self.version += 1
-            self._liveboard_changed = changed
+            self.saved_changes = changed
             super().save(*args, **kwargs)
             self._remember_saved_state()
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args, board_locked=False, **kwargs):
         with transaction.atomic(savepoint=False):
-            self._lock_board()
+            if not board_locked:
+                self._lock_board()
             return super().delete(*args, **kwargs)
 
     def _lock_board(self):
-        """Lock the board row — unless boards.services already did, in this transaction.
+        """Lock the board row for a save()/delete() whose caller did not.
 
-        The services lock the board before they check permission and
-        version, then mark the instance (`_liveboard_board_locked`) for this
-        one save/delete; a bare save() in a shell or the admin locks here.
-        (No savepoint either: an error in save() aborts the whole change, and
-        each query counts — BENCHMARKS.md.)
+        boards.services locks the board before it checks permission and
+        version, and says so with `board_locked=True`; a bare save() in a
+        shell or the admin locks here. (No savepoint either: an error in
+        save() aborts the whole change, and each query counts — BENCHMARKS.md.)
         """
-        if self.__dict__.pop("_liveboard_board_locked", None) != self.list.board_id:
-            Board.objects.select_for_update().filter(pk=self.list.board_id).values_list("pk").get()
+        Board.objects.select_for_update().filter(pk=self.list.board_id).values_list("pk").get()
 
 
 class Membership(models.Model):
@@ -187,6 +202,11 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=VIEWER)
+
+    #: (board slug, user id) of the row before the running save(), or None
+    #: for a new one (set by signals.membership_before_save: moving a
+    #: membership to another board or user revokes the old pair's access).
+    access_before_save = None
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "board"], name="one_membership_per_user_board")]

@@ -64,7 +64,7 @@ def _locked_board(user, query, value):
 def _task_for_change(user, task_id):
     """Lock the task's board, then the task; check the user may edit it.
 
-    The task comes back marked as having its board locked (Task._lock_board).
+    Its save()/delete() is then called with `board_locked=True`.
     """
     if not 0 < task_id <= MAX_ID:  # the ORM would match nothing; a driver may raise instead
         raise NotFound(f"Unknown task: {task_id}")
@@ -82,7 +82,6 @@ def _task_for_change(user, task_id):
         raise NotFound(f"Unknown task: {task_id}")
     lst.board = board  # the row just locked: no second read of it
     task.list = lst
-    task._liveboard_board_locked = board.pk
     return board, task
 
 
@@ -123,9 +122,8 @@ def create_task(user, data):
             description=data.get("description", ""),
             position=data.get("position"),
         )
-        task._liveboard_board_locked = board.pk
-        task.save()
-        return _result(task, getattr(task, "_liveboard_event", None))
+        task.save(board_locked=True)
+        return _result(task, task.last_event)
 
 
 def change_task(user, task_id, data):
@@ -140,16 +138,16 @@ def change_task(user, task_id, data):
         for field in ("title", "description"):
             if field in data:
                 setattr(task, field, data[field])
-        task.save()
-        return _result(task, getattr(task, "_liveboard_event", None))
+        task.save(board_locked=True)
+        return _result(task, task.last_event)
 
 
 def delete_task(user, task_id, version=None):
     with transaction.atomic():
         board, task = _task_for_change(user, task_id)
         _check_version(task, version)
-        task.delete()
-        event = getattr(task, "_liveboard_event", None)
+        task.delete(board_locked=True)
+        event = task.last_event
         return {"taskId": task_id, "seq": event.seq if event else None, "boardId": board.slug}
 
 

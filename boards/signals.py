@@ -1,5 +1,5 @@
 """
-Model signals → board events.
+Model signals → board events: the only caller of boards.eventlog.record.
 
 Every saved or deleted Task becomes a `task_*` event, whoever saved it.
 Task.save()/delete() and Django's deletion collector run these handlers
@@ -22,7 +22,7 @@ from .models import Board, Membership, Task
 def task_saved(sender, instance, created, raw=False, **kwargs):
     if raw:  # loaddata: fixtures are not live changes
         return
-    changed = getattr(instance, "_liveboard_changed", set(Task.TRACKED))
+    changed = instance.saved_changes if instance.saved_changes is not None else set(Task.TRACKED)
     if created:
         event_type = eventlog.TASK_CREATED
     elif changed & {"list_id", "position"}:
@@ -31,7 +31,7 @@ def task_saved(sender, instance, created, raw=False, **kwargs):
         event_type = eventlog.TASK_UPDATED
     else:
         return  # saved without a visible change: nothing to tell anyone
-    instance._liveboard_event = eventlog.record(
+    instance.last_event = eventlog.record(
         instance.list.board_id, event_type, task=wire.task_dict(instance)
     )
 
@@ -42,7 +42,7 @@ def task_deleted(sender, instance, origin=None, **kwargs):
     if model is Board:
         return  # the whole board goes, its log with it
     # Recording first takes the board row lock before neighbours are renumbered.
-    instance._liveboard_event = eventlog.record(instance.list.board_id, eventlog.TASK_DELETED, taskId=instance.pk)
+    instance.last_event = eventlog.record(instance.list.board_id, eventlog.TASK_DELETED, taskId=instance.pk)
     ordering.close_gap(instance.list_id, instance.position)
 
 
@@ -62,16 +62,16 @@ def _recheck_after_commit(board_slug, user_id):
 
 @receiver(pre_save, sender=Membership, dispatch_uid="liveboard_membership_before_save")
 def membership_before_save(sender, instance, raw=False, **kwargs):
-    instance._liveboard_was = None
+    instance.access_before_save = None
     if not raw and instance.pk is not None:
-        instance._liveboard_was = (
+        instance.access_before_save = (
             Membership.objects.filter(pk=instance.pk).values_list("board__slug", "user_id").first()
         )
 
 
 @receiver(post_save, sender=Membership, dispatch_uid="liveboard_membership_saved")
 def membership_saved(sender, instance, created, raw=False, **kwargs):
-    was = getattr(instance, "_liveboard_was", None)
+    was = instance.access_before_save
     if raw or was is None:
         return  # new memberships only grant access
     now = (Board.objects.filter(pk=instance.board_id).values_list("slug", flat=True).first(), instance.user_id)
@@ -91,13 +91,13 @@ def membership_deleted(sender, instance, origin=None, **kwargs):
 
 @receiver(pre_save, sender=Board, dispatch_uid="liveboard_board_before_save")
 def board_before_save(sender, instance, raw=False, **kwargs):
-    instance._liveboard_was_public = False
+    instance.was_public_before_save = False
     if not raw and instance.pk is not None:
         was = Board.objects.filter(pk=instance.pk).values_list("visibility", flat=True).first()
-        instance._liveboard_was_public = was == Board.PUBLIC
+        instance.was_public_before_save = was == Board.PUBLIC
 
 
 @receiver(post_save, sender=Board, dispatch_uid="liveboard_board_saved")
 def board_saved(sender, instance, created, raw=False, **kwargs):
-    if not raw and getattr(instance, "_liveboard_was_public", False) and not instance.is_public:
+    if not raw and instance.was_public_before_save and not instance.is_public:
         _recheck_after_commit(instance.slug, None)  # everyone: anonymous viewers and non-members go
