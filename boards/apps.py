@@ -7,15 +7,7 @@ class BoardsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the broadcast signals)
-        from .tuning import daphne_compat
+        from . import tuning
+        from .tuning import checks  # noqa: F401  (registers the liveboard system checks)
 
-        daphne_compat.apply()  # close codes 1008/1009 under daphne; no secrets in its access log
-        from .tuning import daphne_speed
-
-        daphne_speed.apply()  # Twisted TCP writes go out at once when nothing is queued
-        from .tuning import gctune
-
-        gctune.apply()  # fewer full collections under fan-out (see the module)
-        from .tuning import switchinterval
-
-        switchinterval.apply()  # the sync thread gets the GIL back sooner from the fan-out loop
+        tuning.apply_all()  # the measured patches of boards/tuning (its docstring has the table)

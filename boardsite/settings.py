@@ -285,7 +285,7 @@ DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = env_int("DAPHNE_WEBSOCKET_MAX_FRAME_SIZE", 4 *
 # Open sockets per logged-in user, per server process (0 = no limit).
 LIVEBOARD_MAX_CONNECTIONS_PER_USER = env_int("LIVEBOARD_MAX_CONNECTIONS_PER_USER", 0)
 # Channel-layer messages are dispatched during the layer's delivery when the
-# consumer is idle (boards/fastconsumer.py); off: always through its queue.
+# consumer is idle (boards/tuning/fastconsumer.py); off: always through its queue.
 LIVEBOARD_DIRECT_DISPATCH = env_bool("LIVEBOARD_DIRECT_DISPATCH", True)
 LIVEBOARD_RATE_LIMIT = env_float("LIVEBOARD_RATE_LIMIT", 20.0)
 LIVEBOARD_RATE_BURST = env_int("LIVEBOARD_RATE_BURST", 40)
@@ -310,6 +310,27 @@ LIVEBOARD_PRESENCE_INTERVAL = env_float("LIVEBOARD_PRESENCE_INTERVAL", 1.0)
 # the others within SWEEP more; its viewers get user_left.
 LIVEBOARD_PRESENCE_TTL = env_float("LIVEBOARD_PRESENCE_TTL", 30.0)
 LIVEBOARD_PRESENCE_SWEEP = env_float("LIVEBOARD_PRESENCE_SWEEP", 10.0)
+
+# --- Server tuning (boards/tuning/: what each changes and why, measured) ------
+# Twisted writes go out at once when nothing is queued, batched to the end of
+# the loop turn, with one frame built per broadcast (tuning/daphne_speed.py).
+LIVEBOARD_TWISTED_WRITE_THROUGH = env_bool("LIVEBOARD_TWISTED_WRITE_THROUGH", True)
+LIVEBOARD_WRITE_BATCH = env_bool("LIVEBOARD_WRITE_BATCH", True)
+# Young-generation collections between full ones (tuning/gctune.py); 0 leaves CPython's.
+LIVEBOARD_GC_GEN2_THRESHOLD = env_int("LIVEBOARD_GC_GEN2_THRESHOLD", 1000)
+# GIL switch interval in seconds (tuning/switchinterval.py): 0.5 ms with
+# PostgreSQL, CPython's own (0) with SQLite, where it measured no gain.
+try:
+    LIVEBOARD_SWITCH_INTERVAL = env_float(
+        "LIVEBOARD_SWITCH_INTERVAL",
+        0.0005 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 0.0,
+    )
+except ValueError:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"LIVEBOARD_SWITCH_INTERVAL must be a number of seconds, not {os.environ['LIVEBOARD_SWITCH_INTERVAL']!r}"
+    ) from None
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -32,14 +32,15 @@ LIVEBOARD_TWISTED_WRITE_THROUGH=0 turns all of this off.
 
 import asyncio
 import errno
-import os
 
 _applied = False
 
 
 def apply():
     global _applied
-    if _applied or os.environ.get("LIVEBOARD_TWISTED_WRITE_THROUGH", "1").lower() in {"0", "false", "no", "off"}:
+    from django.conf import settings
+
+    if _applied or not settings.LIVEBOARD_TWISTED_WRITE_THROUGH:
         return
     try:
         from twisted.internet import tcp
@@ -60,7 +61,7 @@ def apply():
             return None
         return buffered_write(self, data[sent:])
 
-    batching = os.environ.get("LIVEBOARD_WRITE_BATCH", "1").lower() not in {"0", "false", "no", "off"}
+    batching = settings.LIVEBOARD_WRITE_BATCH
     corked = []  # connections whose writes wait for the end of this loop turn
     scheduled = False
 

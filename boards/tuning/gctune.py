@@ -29,7 +29,8 @@ LIVEBOARD_GC_GEN2_THRESHOLD=0 leaves CPython's settings alone.
 """
 
 import gc
-import os
+
+from django.conf import settings
 
 _applied = False
 
@@ -39,8 +40,7 @@ def apply():
     if _applied:
         return
     _applied = True
-    value = os.environ.get("LIVEBOARD_GC_GEN2_THRESHOLD", "")
-    gen2 = int(value) if value.strip() else 1000
+    gen2 = settings.LIVEBOARD_GC_GEN2_THRESHOLD
     if gen2 <= 0:
         return
     gen0, gen1, _ = gc.get_threshold()

@@ -1,6 +1,6 @@
 """
 The GIL switch interval of a server process (applied from
-BoardsConfig.ready(), like boards.gctune).
+boards.tuning.apply_all(), like gctune).
 
 A daphne process runs two busy threads: the event loop, which fans each
 board event out to hundreds of sockets in one stretch of Python, and the
@@ -21,21 +21,11 @@ at the same latency at 10 changes/s; embedded (SQLite) within noise.
 0 leaves CPython's setting alone.
 """
 
-import os
 import sys
 
-from django.core.exceptions import ImproperlyConfigured
-
-DEFAULT = 0.0005
+from django.conf import settings
 
 _applied = False
-
-
-def _default():
-    from django.conf import settings
-
-    engine = settings.DATABASES.get("default", {}).get("ENGINE", "")
-    return DEFAULT if engine == "django.db.backends.postgresql" else 0
 
 
 def apply():
@@ -43,10 +33,6 @@ def apply():
     if _applied:
         return
     _applied = True
-    value = os.environ.get("LIVEBOARD_SWITCH_INTERVAL", "").strip()
-    try:
-        interval = float(value) if value else _default()
-    except ValueError:
-        raise ImproperlyConfigured(f"LIVEBOARD_SWITCH_INTERVAL must be a number of seconds, not {value!r}") from None
+    interval = settings.LIVEBOARD_SWITCH_INTERVAL
     if interval > 0:
         sys.setswitchinterval(interval)

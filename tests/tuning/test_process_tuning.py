@@ -1,6 +1,6 @@
 """
 The interpreter settings a Liveboard process applies at start-up
-(boards.gctune, boards.switchinterval), read from a fresh process.
+(boards.tuning.gctune, boards.tuning.switchinterval), read from a fresh process.
 """
 
 import json
