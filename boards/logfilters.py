@@ -5,7 +5,7 @@ WebSocket tickets are passed as `?ticket=…`; a client might also put a token,
 session id or password in a URL. Request lines reach the logs through
 daphne's access log and the `django.channels.server` logger of
 `manage.py runserver`. `RedactSecrets` (installed on the console handler in
-settings.LOGGING) and daphne's access-log writer (boards.daphne_compat)
+settings.LOGGING) and daphne's access-log writer (boards.tuning.daphne_compat)
 replace the value of such query parameters with `[redacted]`.
 """
 

@@ -13,7 +13,7 @@ from django.db.models import Count, F
 from .models import Task
 from .tuning.statements import CompiledQuery, CompiledUpdate
 
-# The statements of a move, compiled once (boards/statements.py): every REST
+# The statements of a move, compiled once (boards/tuning/statements.py): every REST
 # or socket move runs them.
 _CLOSE_GAP = CompiledUpdate(  # list_id, position, moved task (0: none)
     lambda list_id, position, task_id: (

@@ -25,7 +25,7 @@ def with_role(boards, user_id):
 
     Lets a change read the editor's role in the query that locks the board
     instead of in one more round trip. `user_id` may be a query parameter
-    (boards.statements); None (anonymous) matches no membership.
+    (boards.tuning.statements); None (anonymous) matches no membership.
     """
     memberships = Membership.objects.filter(board=OuterRef("pk"), user_id=user_id).values("role")[:1]
     return boards.annotate(user_role=Subquery(memberships))

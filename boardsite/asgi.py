@@ -4,7 +4,7 @@ ASGI entry point: `daphne boardsite.asgi:application`.
 http      → /boards/<id>/events (SSE) and /api/boards/<id>/events (long polling):
             Channels consumers (boards/realtime/sse.py, longpoll.py); everything else → Django
             (pages, REST API, admin, static files via WhiteNoise), all
-            synchronous views, in one thread hop each (boards/httphandler.py)
+            synchronous views, in one thread hop each (boards/tuning/httphandler.py)
 websocket → origin check → session auth → ticket auth → /ws/ consumer
 """
 

@@ -118,7 +118,7 @@ ASGI_APPLICATION = "boardsite.asgi.application"
 # --- Database -------------------------------------------------------------
 # SQLite by default. IMMEDIATE transactions take the write lock up front, so
 # two writers never deadlock upgrading a read lock, and the board-row lock
-# that hands out sequence numbers (boards/events.py) is a real lock there too.
+# that hands out sequence numbers (boards/eventlog.py) is a real lock there too.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -204,7 +204,7 @@ if LIVEBOARD_REDIS_HOST:
     else:
         CHANNEL_LAYERS = {
             "default": {
-                # channels-redis' pub/sub layer, decoding each event once per process (boards/layers.py).
+                # channels-redis' pub/sub layer, decoding each event once per process (boards/tuning/layers.py).
                 "BACKEND": "boards.tuning.layers.LiveboardRedisPubSubChannelLayer",
                 "CONFIG": {"hosts": [LIVEBOARD_REDIS_HOST], "prefix": LIVEBOARD_REDIS_PREFIX},
             }
@@ -212,7 +212,7 @@ if LIVEBOARD_REDIS_HOST:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            # channels' InMemoryChannelLayer made O(1) per delivery (boards/layers.py).
+            # channels' InMemoryChannelLayer made O(1) per delivery (boards/tuning/layers.py).
             "BACKEND": "boards.tuning.layers.LiveboardInMemoryChannelLayer",
             "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
         }

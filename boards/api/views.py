@@ -65,7 +65,7 @@ def board_detail(request, slug):
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def board_events(request, slug):
-    """Events after `since`, shaped like their WebSocket frames (boards/polling.py).
+    """Events after `since`, shaped like their WebSocket frames (boards/realtime/polling.py).
 
     Under boardsite.asgi this URL is served by LongPollConsumer, which also
     long-polls (`wait`); this view answers the same way without waiting.

@@ -40,7 +40,7 @@ def send_event(board_slug, frame, exclude=None):
     """Broadcast `frame` to everyone on the board except channel `exclude`.
 
     Called from synchronous code (on_commit callbacks run on the thread that
-    committed); boards.outbox sends it from the event loop in commit order,
+    committed); boards.realtime.outbox sends it from the event loop in commit order,
     without holding up that thread. A broken layer must not break the
     request that made the change: the event is already in the log and
     clients recover it by seq.

@@ -10,7 +10,7 @@ from boards.realtime.httpconsumer import BoardHttpConsumer, _events_body, _may_v
 
 
 class LongPollConsumer(BoardHttpConsumer):
-    """GET /api/boards/<id>/events — short and long polling (boards/polling.py).
+    """GET /api/boards/<id>/events — short and long polling (boards/realtime/polling.py).
 
     With `wait`, a poll that finds nothing new stays open until an event
     with a seq above `since` is broadcast (then answers with the page from

@@ -34,7 +34,7 @@ from boards.realtime.drops import Drops
 logger = logging.getLogger(__name__)
 
 # Broadcasts a loop may hold unsent (its layer is down or far behind). Past it
-# new ones are dropped and logged, like a full channel in boards.layers:
+# new ones are dropped and logged, like a full channel in boards.tuning.layers:
 # the events are in the log and clients recover them by seq.
 LIMIT = 10_000
 

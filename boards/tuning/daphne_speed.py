@@ -1,6 +1,6 @@
 """
 Write-through for Twisted TCP transports under daphne (applied from
-BoardsConfig.ready(), like boards.daphne_compat).
+BoardsConfig.ready(), like boards.tuning.daphne_compat).
 
 Twisted's `FileDescriptor.write()` never writes: it appends to a buffer and
 registers the socket for writability (`addWriter` → on the asyncio reactor
@@ -158,7 +158,7 @@ def _frame_once():
     """Encode a broadcast's WebSocket frame once, not once per viewer.
 
     A board event reaches every consumer as the *same* `str` object (the
-    layers hand each member a shallow copy of one message, boards/layers.py),
+    layers hand each member a shallow copy of one message, boards/tuning/layers.py),
     and each consumer sends it as a text frame. autobahn UTF-8-encodes the
     text and builds the frame header for every socket. With no compression
     and no fragmentation negotiated (daphne's defaults), a server text frame

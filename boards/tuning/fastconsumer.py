@@ -15,7 +15,7 @@ ends it with that exception, and the pending receives are cancelled on the
 way out (so channel layers clean up) — with one long-lived task per source
 and a lock around `dispatch` instead.
 
-With a layer that offers it (`attach_direct`, boards/layers.py) a channel
+With a layer that offers it (`attach_direct`, boards/tuning/layers.py) a channel
 message can also be dispatched *during* the layer's `group_send`, when the
 consumer is idle: nothing of its own is queued, taken or running
 (LIVEBOARD_DIRECT_DISPATCH, on by default). That skips

@@ -13,7 +13,7 @@ This subclass keeps the same API, capacity and expiry semantics, but:
 
 * `group_send` puts the message on each member's queue directly (no task per
   member) as a shallow copy — channel messages are flat dicts of immutable
-  values (the event text is serialised once, boards/broadcast.py);
+  values (the event text is serialised once, boards/realtime/broadcast.py);
 * expiry is swept at most once a second, not on every call;
 * a consumer keeps its queue between messages (the base class deletes an
   empty queue after every receive and makes a new one on the next send);
@@ -42,7 +42,7 @@ SWEEP_INTERVAL = 1.0
 
 
 class DirectDelivery:
-    """Layer side of boards.fastconsumer's direct dispatch, for both layers.
+    """Layer side of boards.tuning.fastconsumer's direct dispatch, for both layers.
 
     A consumer attaches `deliver(message)` to its channel; while nothing of
     that channel is queued, a message is offered to it during delivery

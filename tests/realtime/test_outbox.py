@@ -1,5 +1,5 @@
 """
-boards.outbox: a broadcast posted from the sync thread is sent by the event
+boards.realtime.outbox: a broadcast posted from the sync thread is sent by the event
 loop, in order, without the thread waiting for it.
 """
 
@@ -15,7 +15,7 @@ from boards.realtime import outbox
 
 @pytest.fixture
 def logged():
-    """What boards.outbox logs (the "boards" logger does not propagate to caplog)."""
+    """What boards.realtime.outbox logs (the "boards" logger does not propagate to caplog)."""
     lines = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = lambda record: lines.append(record.getMessage())

@@ -155,7 +155,7 @@ async def test_close_codes_cleanup_and_quiet_logs_over_real_daphne(users):
 
 @pytest.mark.parametrize("batch", ["1", "0"], ids=["writes-batched", "writes-at-once"])
 async def test_a_burst_reaches_every_viewer_whole_and_in_order_over_real_daphne(users, batch):
-    """boards/daphne_speed.py sends a turn's frames per socket in one send()
+    """boards/tuning/daphne_speed.py sends a turn's frames per socket in one send()
     (LIVEBOARD_WRITE_BATCH); with it on or off, a burst of pipelined changes
     reaches every viewer complete, once each, in seq order, and the
     publisher gets every ack; a late joiner gets the replay whole."""

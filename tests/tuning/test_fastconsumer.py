@@ -1,5 +1,5 @@
 """
-boards.fastconsumer: the consumer loop and the layers' direct delivery.
+boards.tuning.fastconsumer: the consumer loop and the layers' direct delivery.
 
 A group message may be dispatched during the layer's delivery instead of
 through the consumer's queue and task. These tests pin down what must not

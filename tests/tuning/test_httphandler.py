@@ -1,4 +1,4 @@
-"""boards.httphandler: Django's views behind the ASGI application, one thread hop each."""
+"""boards.tuning.httphandler: Django's views behind the ASGI application, one thread hop each."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""boards.statements: statements compiled once answer exactly as their QuerySets do."""
+"""boards.tuning.statements: statements compiled once answer exactly as their QuerySets do."""
 
 import datetime
 
