@@ -72,7 +72,7 @@ def test_board_page_renders_columns_cards_and_snapshot(demo):
     assert [t["title"] for t in snapshot["tasks"]] == [
         "Write the README", "Try it with wscat", "Drag a card between columns", "Run manage.py demo",
     ]
-    assert "boards/board.js" in html
+    assert "boards/js/main.js" in html
     # Anonymous viewers get the read-only page: no add-task form.
     assert 'class="add-task"' not in html
 
@@ -158,7 +158,7 @@ def test_login_enforces_csrf(demo):
 
 
 def test_static_board_js_is_served_by_whitenoise(demo):
-    resp = Client().get("/static/boards/board.js")
+    resp = Client().get("/static/boards/js/main.js")
     assert resp.status_code == 200
     assert "javascript" in resp["Content-Type"]
     body = b"".join(resp.streaming_content)
@@ -198,7 +198,7 @@ async def asgi_get(path):
 
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
 async def test_static_file_through_the_asgi_application(demo):
-    response = await asgi_get("/static/boards/board.js")
+    response = await asgi_get("/static/boards/js/main.js")
     assert response["status"] == 200
     headers = {k.lower(): v for k, v in response["headers"]}
     assert b"javascript" in headers[b"content-type"]
