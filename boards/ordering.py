@@ -7,30 +7,37 @@ no version bump): clients replay the same insert locally, so only the moved
 task needs an event. Callers hold the board row lock (Task.save).
 """
 
+from django.apps import apps
 from django.db import router
 from django.db.models import Count, F
 
-from .models import Task
 from .tuning.statements import CompiledQuery, CompiledUpdate
+
+
+def _tasks():
+    """Task's manager, through the app registry: Task.save() calls this module,
+    so importing boards.models here would make the two import each other."""
+    return apps.get_model("boards", "Task").objects
+
 
 # The statements of a move, compiled once (boards/tuning/statements.py): every REST
 # or socket move runs them.
 _CLOSE_GAP = CompiledUpdate(  # list_id, position, moved task (0: none)
     lambda list_id, position, task_id: (
-        Task.objects.filter(list_id=list_id, position__gt=position).exclude(pk=task_id),
+        _tasks().filter(list_id=list_id, position__gt=position).exclude(pk=task_id),
         {"position": F("position") - 1},
     ),
     str, int, int,
 )
 _OPEN_GAP = CompiledUpdate(  # list_id, position, moved task
     lambda list_id, position, task_id: (
-        Task.objects.filter(list_id=list_id, position__gte=position).exclude(pk=task_id),
+        _tasks().filter(list_id=list_id, position__gte=position).exclude(pk=task_id),
         {"position": F("position") + 1},
     ),
     str, int, int,
 )
 _COUNT_OTHERS = CompiledQuery(  # tasks of list_id but task_id
-    lambda list_id, task_id: Task.objects.filter(list_id=list_id)
+    lambda list_id, task_id: _tasks().filter(list_id=list_id)
     .exclude(pk=task_id)
     .order_by()
     .values("list_id")
@@ -62,4 +69,4 @@ def place_task(task, *, new):
 
 def close_gap(list_id, position):
     """After a delete: pull up the tasks below the removed one."""
-    _CLOSE_GAP.run(list_id, position, 0, using=router.db_for_write(Task))
+    _CLOSE_GAP.run(list_id, position, 0, using=router.db_for_write(apps.get_model("boards", "Task")))
