@@ -4,20 +4,29 @@ points while 500 events are produced (REST, ORM and WebSocket changes, some
 in bursts of one transaction); every client's view of the board then equals
 the database snapshot, and every client applied every event exactly once.
 
-The clients are a Python model of the board page (static/boards/board.js):
-apply frames strictly in seq order, drop duplicates, hold early frames in a
-buffer, and after a gap has lasted a while fetch the missing events from
-GET /api/boards/<id>/events?since=N (paginated). A reconnect re-joins with
-`since`; `ping` reveals a missed last event. Everything runs in-process on
-the real ASGI application (auth, consumers, channel layer, database); the
-random choices come from a fixed seed.
+The clients' board model is the page's own: static/boards/js/model.js, run
+in one Node process (tests/js/bridge.mjs) that holds a model per page. Every
+frame off the socket, every ack and error, every event fetched to fill a
+gap and every snapshot goes through it; it applies events strictly in seq
+order, drops duplicates and holds early frames, and reports which seqs it
+applied and the view it would draw. This file keeps the transport and the
+decisions the page's timers make (recovery.js): a page whose gap has lasted
+a while fetches GET /api/boards/<id>/events?since=N (paginated), a reconnect
+re-joins with `since`, `ping` reveals a missed last event. Everything else
+runs in-process on the real ASGI application (auth, consumers, channel layer,
+database); the random choices come from a fixed seed.
 """
 
 import asyncio
 import json
+import os
 import random
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -32,13 +41,12 @@ from tests.support.threads import in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SEED = int(__import__("os").environ.get("CHAOS_SEED", 20_261_122))
+SEED = int(os.environ.get("CHAOS_SEED", 20_261_122))
 TARGET_EVENTS = 500
 BOARD = "board-1"
 LISTS = ["list-todo", "list-doing", "list-done"]
-TASK_EVENTS = {"task_created", "task_moved", "task_updated", "task_deleted"}
-ACK_TYPES = {"create": "task_created", "move": "task_moved", "update": "task_updated", "delete": "task_deleted"}
 GAP_PATIENCE = 3  # steps a gap may last before the client fetches events (the page waits 1 s)
+BRIDGE = Path(__file__).resolve().parent / "js" / "bridge.mjs"
 
 
 def snapshot():
@@ -48,92 +56,75 @@ def snapshot():
 
 
 def board_view(lists, tasks_by_list):
-    return {lst: [(t["id"], t["title"], t["description"], t["version"]) for t in tasks_by_list[lst]] for lst in lists}
+    return {lst: [[t["id"], t["title"], t["description"], t["version"]] for t in tasks_by_list[lst]] for lst in lists}
 
 
-class PageModel:
-    """One board page: its model of the board and its socket."""
+class NodeBridge:
+    """One `node tests/js/bridge.mjs`: the page's model.js for every page, over JSON lines."""
 
-    def __init__(self, name, cookie):
+    def __init__(self):
+        node = shutil.which("node")
+        if node is None:
+            if os.environ.get("CI"):
+                pytest.fail("Node.js is required under CI: the chaos test drives the page's JS model")
+            pytest.skip("Node.js not installed (apt-get install nodejs): the chaos test drives the page's JS model")
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(
+            [node, str(BRIDGE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+            text=True, bufsize=1, cwd=BRIDGE.parent,
+        )
+        self.ids = 0
+
+    def call(self, op, page, **fields):
+        self.ids += 1
+        self.proc.stdin.write(json.dumps({"id": self.ids, "op": op, "page": page, **fields}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.stderr.seek(0)
+            raise AssertionError(f"the node bridge died (exit {self.proc.poll()}): {self.stderr.read()}")
+        reply = json.loads(line)
+        assert reply["id"] == self.ids, reply
+        assert reply["ok"], f"bridge {op} failed: {reply['error']}"
+        return reply["result"]
+
+    def close(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+
+class Page:
+    """One board page: its socket here, its board model (model.js) in the bridge."""
+
+    def __init__(self, bridge, name, cookie):
+        self.bridge = bridge
         self.name = name
         self.cookie = cookie
         self.comm = None
-        self.order = {}
-        self.tasks = {}
-        self.last = 0
-        self.known = 0
-        self.buffer = {}
-        self.pending = {}  # ref -> kind of our unacknowledged change
-        self.applied = []  # seqs in the order they were applied
-        self.snapshots = 0
-        self.needs_snapshot = False
-        self.duplicates = 0
-        self.buffered = 0
         self.fills = 0
         self.reconnects = 0
         self.gap_steps = 0
         self.refs = 0
+        self.js("new", boardId=BOARD)
 
-    # --- the model (board.js: loadSnapshot / processFrame / applySeq / drain) ---
+    def js(self, op, **fields):
+        return self.bridge.call(op, self.name, **fields)
+
+    def state(self, applied=False):
+        return self.js("state", applied=applied)
 
     def load(self, snap):
-        self.order = {lst["id"]: [] for lst in snap["lists"]}
-        self.tasks = {}
-        for task in sorted(snap["tasks"], key=lambda t: t["position"]):
-            self.tasks[task["id"]] = task
-            self.order[task["listId"]].append(task["id"])
-        self.last = snap["seq"]
-        self.known = max(self.known, self.last)
-        self.snapshots += 1
-        self.needs_snapshot = False
-        self._drain()
-
-    def _take_out(self, task_id):
-        for ids in self.order.values():
-            if task_id in ids:
-                ids.remove(task_id)
-                return
-
-    def _apply(self, frame):
-        if frame["type"] == "task_deleted":
-            self._take_out(frame["taskId"])
-            self.tasks.pop(frame["taskId"], None)
-        else:
-            task = frame["task"]
-            self._take_out(task["id"])
-            ids = self.order[task["listId"]]
-            ids.insert(min(max(task["position"], 0), len(ids)), task["id"])
-            self.tasks[task["id"]] = task
-        self.last = frame["seq"]
-        self.applied.append(frame["seq"])
-
-    def process(self, frame):
-        seq = frame["seq"]
-        if seq <= self.last:
-            self.duplicates += 1
-            return
-        self.known = max(self.known, seq)
-        if seq > self.last + 1:
-            self.buffered += 1
-            self.buffer.setdefault(seq, frame)
-            return
-        self._apply(frame)
-        self._drain()
-
-    def _drain(self):
-        while self.last + 1 in self.buffer:
-            self._apply(self.buffer.pop(self.last + 1))
-        for seq in [s for s in self.buffer if s <= self.last]:
-            del self.buffer[seq]
-
-    @property
-    def has_gap(self):
-        return bool(self.buffer) or self.known > self.last
+        self.js("load", snapshot=snap)
 
     def view(self):
-        return board_view(LISTS, {lst: [self.tasks[i] for i in ids] for lst, ids in self.order.items()})
+        return self.js("view")
 
-    # --- the socket ----------------------------------------------------------------
+    # --- the socket (main.js / socket.js) -------------------------------------------
 
     async def connect(self):
         from boardsite.asgi import application
@@ -143,13 +134,14 @@ class PageModel:
         connected, _ = await comm.connect(timeout=5)
         assert connected
         self.comm = comm
-        await comm.send_json_to({"type": "join", "boardId": BOARD, "since": self.last, "ref": self.ref("join")})
+        since = self.state()["lastSeq"]
+        await comm.send_json_to({"type": "join", "boardId": BOARD, "since": since, "ref": self.ref("join")})
 
     async def kill(self):
         """The connection drops: whatever the server sent and we did not read is lost."""
         comm, self.comm = self.comm, None
         await comm.disconnect(timeout=5)
-        self.pending.clear()
+        self.js("drop")  # as main.js does on close: which of our changes landed is unknown
         self.reconnects += 1
 
     def ref(self, kind):
@@ -157,47 +149,38 @@ class PageModel:
         return f"{kind}-{self.refs}"
 
     async def change(self, kind, **frame):
+        """Send one of our changes; the model draws it until its ack (main.js sendChange)."""
         ref = self.ref(kind)
-        self.pending[ref] = kind
+        change = {"kind": kind}
+        if "taskId" in frame:
+            change.update(key=str(frame["taskId"]), id=frame["taskId"])
+        if kind in ("create", "move"):
+            change["listId"] = frame["listId"]
+        if kind == "move":
+            change["position"] = frame["position"]
+        if kind == "update":
+            change["fields"] = {f: frame[f] for f in ("title", "description") if f in frame}
+        self.js("pending", ref=ref, change=change)
         await self.comm.send_json_to({**frame, "ref": ref})
 
     def pump(self):
-        """Handle every frame that has arrived, without waiting."""
+        """Hand every frame that has arrived to the model, without waiting."""
         if self.comm is None:
             return
         queue = self.comm.output_queue
         while not queue.empty():
             message = queue.get_nowait()
             if message["type"] == "websocket.send":
-                self.handle(json.loads(message["text"]))
+                self.js("message", msg=json.loads(message["text"]))
 
-    def handle(self, msg):
-        kind = msg["type"]
-        if kind == "joined":
-            self.known = max(self.known, msg["seq"])
-        elif kind == "resync_required":
-            self.needs_snapshot = True
-        elif kind in TASK_EVENTS and msg.get("boardId") == BOARD:
-            self.process(msg)
-        elif kind == "pong":
-            self.known = max(self.known, msg["seqs"].get(BOARD, 0))
-        elif kind == "ack":
-            op = self.pending.pop(msg.get("ref"), None)
-            if op and isinstance(msg.get("seq"), int):
-                frame = {"type": ACK_TYPES[op], "boardId": BOARD, "seq": msg["seq"]}
-                if op == "delete":
-                    frame["taskId"] = msg["taskId"]
-                else:
-                    frame["task"] = msg["task"]
-                self.process(frame)
-        elif kind == "error":
-            self.pending.pop(msg.get("ref"), None)
+    # --- gap healing (recovery.js) -----------------------------------------------------
 
     async def heal(self):
-        """board.js fillGap(): fetch events after `last`, page by page; 409 → snapshot."""
+        """recovery.js fillGap(): fetch events after lastSeq, page by page; 409 → snapshot."""
         self.fills += 1
         while True:
-            req = await AsgiHttp(f"/api/boards/{BOARD}/events", f"since={self.last}&limit=50").start()
+            since = self.state()["lastSeq"]
+            req = await AsgiHttp(f"/api/boards/{BOARD}/events", f"since={since}&limit=50").start()
             status, body = await req.response(timeout=5)
             await req.close()
             if status == 409:
@@ -205,17 +188,20 @@ class PageModel:
                 return
             assert status == 200, body
             for frame in body["events"]:
-                self.process(frame)
-            self.known = max(self.known, body["seq"])
+                if frame.get("boardId") == BOARD:
+                    self.js("frame", frame=frame)
+            self.js("trust", seq=body["seq"])
             if not body.get("more"):
                 return
 
     async def tick(self):
         """After each step: apply what arrived; fetch if a gap has lasted."""
         self.pump()
-        if self.needs_snapshot:
+        state = self.state()
+        if state["needsSnapshot"]:  # resync_required, or an event the model could not place
             self.load(await sync_to_async(snapshot)())
-        self.gap_steps = self.gap_steps + 1 if self.has_gap else 0
+            state = self.state()
+        self.gap_steps = self.gap_steps + 1 if state["hasGap"] else 0
         if self.gap_steps >= GAP_PATIENCE:
             self.gap_steps = 0
             await self.heal()
@@ -265,13 +251,16 @@ async def test_random_kills_and_reconnects_end_with_every_view_equal_to_the_data
     settings.LIVEBOARD_RATE_BURST = 10_000
 
     cookies = {name: await sync_to_async(session_cookie)(users[name]) for name in ("alice", "bob", "carol")}
-    pages = [PageModel("anonymous", None)] + [PageModel(name, cookie) for name, cookie in cookies.items()]
+    bridge = NodeBridge()
+    pages = []
     try:
+        pages = [Page(bridge, "anonymous", None)] + [Page(bridge, name, cookie) for name, cookie in cookies.items()]
         await run_chaos(rng, users, pages)
     finally:
         for page in pages:
             if page.comm is not None:
                 await page.comm.disconnect(timeout=5)
+        bridge.close()
 
 
 async def run_chaos(rng, users, pages):
@@ -363,16 +352,18 @@ async def run_chaos(rng, users, pages):
     deadline = time.monotonic() + 20
     while True:
         await asyncio.sleep(0.05)
+        states = {}
         for page in pages:
             page.pump()
-            if page.needs_snapshot:
+            if page.state()["needsSnapshot"]:
                 page.load(await sync_to_async(snapshot)())
-        if all(p.last == final and not p.buffer and not p.pending for p in pages):
+            states[page.name] = page.state()
+        if all(s["lastSeq"] == final and not s["buffer"] and not s["pending"] for s in states.values()):
             break
-        assert time.monotonic() < deadline, {p.name: (p.last, sorted(p.buffer)[:5], p.pending) for p in pages}
+        assert time.monotonic() < deadline, {n: (s["lastSeq"], s["buffer"][:5], s["pending"]) for n, s in states.items()}
         for page in pages:
             await page.comm.send_json_to({"type": "ping"})
-            if page.has_gap:
+            if states[page.name]["hasGap"]:
                 await page.heal()
 
     truth = await sync_to_async(snapshot)()
@@ -383,12 +374,16 @@ async def run_chaos(rng, users, pages):
     for lst, tasks in by_list.items():
         assert [t["position"] for t in tasks] == list(range(len(tasks))), lst
     expected = board_view(LISTS, by_list)
+    stats = {}
     for page in pages:
         assert page.view() == expected, page.name
-        # Never applied twice, never skipped: no page ever needed a snapshot reload.
-        assert page.snapshots == 1, page.name
-        assert page.applied == list(range(start_seq + 1, final + 1)), page.name
+        state = page.state(applied=True)
+        # Never applied twice, never skipped, as the JS model reports it: no page
+        # ever needed a snapshot reload.
+        assert state["counts"]["snapshots"] == 1, page.name
+        assert state["applied"] == list(range(start_seq + 1, final + 1)), page.name
+        counts = state["counts"]
+        stats[page.name] = dict(reconnects=page.reconnects, early=counts["early"], fills=page.fills, dups=counts["duplicates"])
 
-    stats = {p.name: dict(reconnects=p.reconnects, early=p.buffered, fills=p.fills, dups=p.duplicates) for p in pages}
     print(f"\n{final - start_seq} events in {steps} steps, {produced:.1f} s; {stats}")
     assert sum(p.reconnects for p in pages) >= 10  # the chaos really happened
