@@ -46,7 +46,7 @@ TARGET_EVENTS = 500
 BOARD = "board-1"
 LISTS = ["list-todo", "list-doing", "list-done"]
 GAP_PATIENCE = 3  # steps a gap may last before the client fetches events (the page waits 1 s)
-BRIDGE = Path(__file__).resolve().parent / "js" / "bridge.mjs"
+BRIDGE = Path(__file__).resolve().parents[1] / "js" / "bridge.mjs"
 
 
 def snapshot():
