@@ -34,7 +34,7 @@ def run_demo():
 def test_demo_creates_the_spec_data():
     assert "Demo data ready" in run_demo()
     User = get_user_model()
-    assert sorted(User.objects.values_list("username", flat=True)) == ["alice", "bob", "carol"]
+    assert sorted(User.objects.values_list("username", flat=True)) == ["admin", "alice", "bob", "carol"]
     for name in ("alice", "bob", "carol"):
         assert User.objects.get(username=name).check_password("liveboard-demo")
         assert Client().login(username=name, password="liveboard-demo")
@@ -61,10 +61,20 @@ def test_demo_creates_the_spec_data():
         assert list(lst.tasks.order_by("position").values_list("position", flat=True)) == list(range(lst.tasks.count()))
 
 
+def test_demo_creates_a_staff_superuser_who_can_open_the_admin():
+    run_demo()
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    client = Client()
+    assert client.login(username="admin", password="liveboard-demo")
+    page = client.get("/admin/boards/task/")
+    assert page.status_code == 200 and b"Write the README" in page.content
+
+
 def test_demo_is_idempotent():
     run_demo()
     first = counts()
-    assert first["users"] == 3 and first["boards"] == 2 and first["lists"] == 5 and first["memberships"] == 3
+    assert first["users"] == 4 and first["boards"] == 2 and first["lists"] == 5 and first["memberships"] == 3
     run_demo()
     assert counts() == first
     assert Client().login(username="bob", password="liveboard-demo")

@@ -1,4 +1,5 @@
-"""`manage.py demo`: the SPEC §9 demo users, boards, lists and tasks. Idempotent."""
+"""`manage.py demo`: the SPEC §9 demo users, boards, lists and tasks, and the
+staff superuser `admin` (SPEC §12) so a newcomer can open /admin/. Idempotent."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -7,6 +8,7 @@ from django.db import transaction
 from boards.models import Board, List, Membership, Task
 
 PASSWORD = "liveboard-demo"
+ADMIN = "admin"  # staff superuser for /admin/, same password
 
 BOARDS = [
     {
@@ -46,6 +48,8 @@ class Command(BaseCommand):
                     user.set_password(PASSWORD)
                     user.save()
                 users[name] = user
+            if not User.objects.filter(username=ADMIN).exists():
+                User.objects.create_superuser(ADMIN, f"{ADMIN}@example.com", PASSWORD)
             for spec in BOARDS:
                 board, _ = Board.objects.get_or_create(
                     slug=spec["slug"], defaults={"name": spec["name"], "visibility": spec["visibility"]}
@@ -59,4 +63,4 @@ class Command(BaseCommand):
                     for title in titles:
                         if not Task.objects.filter(list__board=board, title=title).exists():
                             Task.objects.create(list=lst, title=title)
-        self.stdout.write(self.style.SUCCESS("Demo data ready: alice, bob, carol / liveboard-demo; board-1, board-2"))
+        self.stdout.write(self.style.SUCCESS("Demo data ready: alice, bob, carol / liveboard-demo; board-1, board-2; /admin/ as admin / liveboard-demo"))
