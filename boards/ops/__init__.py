@@ -1,0 +1,1 @@
+"""Operating Liveboard: what a load balancer and an operator ask a process (SPEC §13)."""
