@@ -1,6 +1,7 @@
 """Server-rendered pages: the board list and the live board page."""
 
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Count
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -10,7 +11,7 @@ from .errors import Forbidden, NotFound
 
 
 def board_list(request):
-    boards = permissions.visible_boards(request.user).order_by("slug")
+    boards = permissions.visible_boards(request.user).annotate(task_count=Count("lists__tasks", distinct=True)).order_by("slug")
     return render(request, "boards/board_list.html", {"boards": boards})
 
 

@@ -331,3 +331,15 @@ async def test_admin_save_broadcasts_to_the_room(connect, users):
     assert await watcher.receive_json_from(timeout=3) == expected
     assert await anon.receive_json_from(timeout=3) == expected
     await nothing(watcher)
+
+
+def test_the_board_list_says_how_many_tasks_each_board_has_not_its_seq(demo):
+    html = Client().get("/").content.decode()
+    assert "4 tasks" in html and "#" + str(Board.objects.get(slug="board-1").last_seq) not in html
+
+
+def test_a_members_board_list_counts_each_task_once(users):
+    client = Client()
+    client.force_login(users["carol"])  # board-1 is public, board-2 hers: the query joins her membership
+    html = client.get("/").content.decode()
+    assert "4 tasks</span>" in html and "1 task</span>" in html
