@@ -261,6 +261,8 @@ test("receive: joined and pong reveal seqs, resync asks for a snapshot, other bo
   assert.equal(m.receive({ ...created(4, task(2, "todo", 0)), boardId: "other" }).kind, "other");
   assert.equal(m.lastSeq, 3);
   assert.equal(m.receive({ type: "user_joined", boardId: BOARD, viewers: 2, user: { id: 1, name: "a" } }).kind, "other");
+  assert.equal(m.receive({ type: "presence", boardId: BOARD, seq: 4, viewers: 60, joined: [], left: [] }).kind, "other");
+  assert.equal(m.lastSeq, 3);
   assert.equal(m.receive({ type: "resync_required", boardId: BOARD }).kind, "resync");
   assert.equal(m.needsSnapshot, true);
 });

@@ -25,8 +25,11 @@ export function clamp(n, lo, hi) {
   return Math.max(lo, Math.min(hi, n));
 }
 
-// Frames that carry a `seq` without being a board event.
-export const CONTROL_TYPES = new Set(["joined", "left", "pong", "ack", "error", "resync_required"]);
+// Frames that are not board events (some carry a `seq` that is not theirs);
+// any other frame with this board's `boardId` and a numeric `seq` is one.
+export const CONTROL_TYPES = new Set([
+  "joined", "left", "pong", "ack", "error", "resync_required", "user_joined", "user_left", "presence",
+]);
 
 export const ACK_TYPES = { create: "task_created", move: "task_moved", update: "task_updated", "delete": "task_deleted" };
 
