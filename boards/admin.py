@@ -1,13 +1,31 @@
 """
 Django admin for boards, lists, tasks and memberships.
 
-Saves go through Task.save()/delete() and the model signals, so an edit
-here reaches every viewer like any other change.
+Saves go through the models' save()/delete() and the model signals, so an
+edit here — a task, a column, a member, a board's name — reaches every
+viewer like any other change, with the admin user as the event's `actor`.
 """
 
 from django.contrib import admin
 
+from . import eventlog
 from .models import Board, BoardEvent, List, Membership, Task
+
+
+class ActingAdmin(admin.ModelAdmin):
+    """Changes made through these views name the logged-in admin as their actor."""
+
+    def changeform_view(self, request, *args, **kwargs):
+        with eventlog.acting_user(request.user):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        with eventlog.acting_user(request.user):
+            return super().delete_view(request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):  # bulk actions, list_editable
+        with eventlog.acting_user(request.user):
+            return super().changelist_view(request, *args, **kwargs)
 
 
 class ListInline(admin.TabularInline):
@@ -23,33 +41,44 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Board)
-class BoardAdmin(admin.ModelAdmin):
+class BoardAdmin(ActingAdmin):
     list_display = ("slug", "name", "visibility", "last_seq", "created")
     list_filter = ("visibility",)
     search_fields = ("slug", "name")
     readonly_fields = ("last_seq", "created")
     inlines = [ListInline, MembershipInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The slug names the board's room and every client's URL: fixed once made.
+        return self.readonly_fields + (("slug",) if obj is not None else ())
+
 
 class TaskInline(admin.TabularInline):
     model = Task
     extra = 0
-    fields = ("title", "position", "version")
+    fields = ("title", "position", "assignee", "version")
     readonly_fields = ("version",)
     ordering = ("position",)
 
 
 @admin.register(List)
-class ListAdmin(admin.ModelAdmin):
+class ListAdmin(ActingAdmin):
     list_display = ("id", "name", "board", "position")
     list_filter = ("board",)
     search_fields = ("id", "name", "board__slug")
     inlines = [TaskInline]
 
+    def has_delete_permission(self, request, obj=None):
+        # As on the page and the API: a column with tasks is not deleted.
+        if obj is not None and obj.tasks.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
-    list_display = ("id", "title", "list", "board_slug", "position", "version", "updated")
+class TaskAdmin(ActingAdmin):
+    list_display = ("id", "title", "list", "board_slug", "assignee", "position", "version", "updated")
+    autocomplete_fields = ("assignee",)
     list_filter = ("list__board", "list")
     search_fields = ("title", "description")
     list_select_related = ("list__board",)
@@ -61,7 +90,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ActingAdmin):
     list_display = ("user", "board", "role")
     list_filter = ("role", "board")
     search_fields = ("user__username", "board__slug")

@@ -18,7 +18,11 @@ broadcast with `transaction.on_commit` — so a rolled-back change is never
 announced and a committed one always has its seq and its log entry.
 
 Which connection made the change is carried in a context variable set by the
-consumer (`acting_channel`), so model signals stay ignorant of sockets.
+consumer (`acting_channel`), so model signals stay ignorant of sockets; who
+made it (the frame's `actor`, SPEC §4) in another, set by whoever knows the
+user — boards.services for every socket and REST change, the admin for its
+saves (`acting_user`). A change made with neither (a shell, a management
+command) has `actor: null`.
 """
 
 import contextlib
@@ -34,11 +38,20 @@ from .realtime import broadcast
 from .models import Board, BoardEvent
 
 _acting_channel = contextvars.ContextVar("liveboard_acting_channel", default=None)
+_acting_user = contextvars.ContextVar("liveboard_acting_user", default=None)
 
 TASK_CREATED = "task_created"
 TASK_MOVED = "task_moved"
 TASK_UPDATED = "task_updated"
 TASK_DELETED = "task_deleted"
+LIST_CREATED = "list_created"
+LIST_UPDATED = "list_updated"
+LIST_MOVED = "list_moved"
+LIST_DELETED = "list_deleted"
+BOARD_UPDATED = "board_updated"
+MEMBER_ADDED = "member_added"
+MEMBER_UPDATED = "member_updated"
+MEMBER_REMOVED = "member_removed"
 
 
 @contextlib.contextmanager
@@ -49,6 +62,21 @@ def acting_channel(channel_name):
         yield
     finally:
         _acting_channel.reset(token)
+
+
+@contextlib.contextmanager
+def acting_user(user):
+    """Mark changes made inside the block as made by `user` (their events' `actor`)."""
+    token = _acting_user.set(user if user is not None and user.is_authenticated else None)
+    try:
+        yield
+    finally:
+        _acting_user.reset(token)
+
+
+def current_actor():
+    """The User making the running change, or None (a shell, a command)."""
+    return _acting_user.get()
 
 
 def next_seq(board_pk):
@@ -84,13 +112,19 @@ def _has_update_returning(connection):
     return False
 
 
-def record(board_pk, event_type, **payload):
-    """Log one event and broadcast it once the surrounding transaction commits."""
+def record(board_pk, event_type, details=None, **payload):
+    """Log one event and broadcast it once the surrounding transaction commits.
+
+    `details`: what the activity sentence needs beyond the frame (stored, not sent).
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("board events must be recorded inside the changing transaction")
     slug, seq = next_seq(board_pk)
-    frame = wire.board_event(event_type, slug, seq, **payload)
-    event = BoardEvent.objects.create(board_id=board_pk, seq=seq, type=event_type, payload=frame)
+    actor = _acting_user.get()
+    frame = wire.board_event(event_type, slug, seq, wire.user_dict(actor) if actor is not None else None, **payload)
+    event = BoardEvent.objects.create(
+        board_id=board_pk, seq=seq, type=event_type, payload=frame, details=details or {}
+    )
     transaction.on_commit(partial(broadcast.send_event, slug, frame, _acting_channel.get()), robust=True)
     return event
 

@@ -8,6 +8,8 @@ of changing a task — WebSocket, REST, admin, shell — agrees with what client
 do locally: take the task out, insert it at `position`.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator
@@ -34,6 +36,13 @@ def one_or_none(queryset):
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
+LIST_NAME_MAX = 100
+BOARD_NAME_MAX = 200
+
+
+def new_list_id():
+    """A list id made by the server: globally unique, safe in a group name."""
+    return f"list-{secrets.token_hex(6)}"
 
 
 class Board(models.Model):
@@ -45,7 +54,7 @@ class Board(models.Model):
         max_length=80, unique=True, validators=[board_slug_validator],
         help_text="The public board id, e.g. board-1.",
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=BOARD_NAME_MAX)
     visibility = models.CharField(max_length=10, choices=VISIBILITY_CHOICES, default=PUBLIC)
     last_seq = models.PositiveBigIntegerField(
         default=0, editable=False,
@@ -56,6 +65,11 @@ class Board(models.Model):
     #: whether the row was public before the running save() (set by
     #: signals.board_before_save; a public → private change evicts viewers).
     was_public_before_save = False
+    #: (name, visibility) of the row before the running save(), None for a
+    #: new board (set by signals.board_before_save; a change is board_updated).
+    shown_before_save = None
+    #: the board_updated event the last save() recorded, if any (read by the services).
+    last_event = None
 
     class Meta:
         ordering = ["slug"]
@@ -63,18 +77,59 @@ class Board(models.Model):
     def __str__(self):
         return self.slug
 
+    def save(self, *args, **kwargs):
+        # Atomic, so the board_updated event (boards.signals) is recorded in
+        # the changing transaction even for a bare save() in a shell.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+
     @property
     def is_public(self):
         return self.visibility == self.PUBLIC
 
 
-class List(models.Model):
-    """A column of a board. Its id is a global string such as `list-todo`."""
+class TrackedChanges:
+    """Remember a row's tracked fields as loaded, to tell what a save() changed."""
 
-    id = models.CharField(primary_key=True, max_length=80, validators=[board_slug_validator])
+    TRACKED = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_saved_state()
+        return instance
+
+    def _remember_saved_state(self):
+        self._saved_state = {f: getattr(self, f) for f in self.TRACKED}
+
+    def changed_fields(self):
+        """Tracked fields that differ from the database row we loaded."""
+        saved = getattr(self, "_saved_state", None)
+        if saved is None:
+            return set(self.TRACKED)
+        return {f for f in self.TRACKED if getattr(self, f) != saved[f]}
+
+
+class List(TrackedChanges, models.Model):
+    """A column of a board. Its id is a global string such as `list-todo`;
+    new lists get one made by the server (`new_list_id`).
+
+    Positions are 0..n-1 per board, kept by save()/delete() like tasks'.
+    """
+
+    id = models.CharField(primary_key=True, max_length=80, validators=[board_slug_validator], default=new_list_id)
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="lists")
-    name = models.CharField(max_length=200)
-    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(
+        max_length=LIST_NAME_MAX, validators=[MinLengthValidator(1), MaxLengthValidator(LIST_NAME_MAX)]
+    )
+    position = models.PositiveIntegerField(default=None, blank=True, help_text="0 is the left; empty appends.")
+
+    TRACKED = ("name", "position")
+
+    #: tracked fields the running save() changed (read by signals.list_saved).
+    saved_changes = None
+    #: the BoardEvent the last save()/delete() recorded (read by the services).
+    last_event = None
 
     class Meta:
         ordering = ["board", "position", "id"]
@@ -83,8 +138,22 @@ class List(models.Model):
     def __str__(self):
         return f"{self.board_id}/{self.id}"
 
+    def save(self, *args, board_locked=False, **kwargs):
+        """Save, keep the board's column order gap-free, record the event — atomically."""
+        from .ordering import place_list
 
-class Task(models.Model):
+        with transaction.atomic(savepoint=False):
+            if not board_locked:
+                Board.objects.select_for_update().filter(pk=self.board_id).values_list("pk").get()
+            changed = self.changed_fields()
+            if self._state.adding or "position" in changed:
+                place_list(self, new=self._state.adding)
+            self.saved_changes = changed
+            super().save(*args, **kwargs)
+            self._remember_saved_state()
+
+
+class Task(TrackedChanges, models.Model):
     list = models.ForeignKey(List, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(
         max_length=TITLE_MAX, validators=[MinLengthValidator(1), MaxLengthValidator(TITLE_MAX)]
@@ -93,11 +162,16 @@ class Task(models.Model):
     # None until saved means "append to the list"; save() always sets it.
     position = models.PositiveIntegerField(default=None, blank=True, help_text="0 is the top; empty appends.")
     version = models.PositiveIntegerField(default=1, editable=False)
+    # A member of the board (boards.services checks it). Deleting the user
+    # unassigns (SET_NULL is a queryset update: no event, see README).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tasks"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     # Fields whose change is an event; anything else (timestamps) is not.
-    TRACKED = ("list_id", "position", "title", "description")
+    TRACKED = ("list_id", "position", "title", "description", "assignee_id")
 
     # What one save()/delete() hands to the signal handlers and back to its
     # caller — plain instance attributes, not columns, declared here so a
@@ -116,25 +190,9 @@ class Task(models.Model):
     def __str__(self):
         return self.title
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._remember_saved_state()
-        return instance
-
-    def _remember_saved_state(self):
-        self._saved_state = {f: getattr(self, f) for f in self.TRACKED}
-
     @property
     def board_id(self):
         return self.list.board_id
-
-    def changed_fields(self):
-        """Tracked fields that differ from the database row we loaded."""
-        saved = getattr(self, "_saved_state", None)
-        if saved is None:
-            return set(self.TRACKED)
-        return {f for f in self.TRACKED if getattr(self, f) != saved[f]}
 
     def _moved_across_boards(self):
         saved = getattr(self, "_saved_state", None)
@@ -208,11 +266,22 @@ class Membership(models.Model):
     #: membership to another board or user revokes the old pair's access).
     access_before_save = None
 
+    #: the role before the running save(), None for a new membership (set by
+    #: signals.membership_before_save: a change of role is member_updated).
+    role_before_save = None
+    #: the member_* event the last save()/delete() recorded (read by the services).
+    last_event = None
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "board"], name="one_membership_per_user_board")]
 
     def __str__(self):
         return f"{self.user} {self.role} of {self.board}"
+
+    def save(self, *args, **kwargs):
+        # Atomic, so the member_* event is recorded in the changing transaction.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
 
 
 class BoardEvent(models.Model):
@@ -226,6 +295,9 @@ class BoardEvent(models.Model):
     seq = models.PositiveBigIntegerField()
     type = models.CharField(max_length=32)
     payload = models.JSONField()
+    # What the frame does not say but the activity sentence needs (a deleted
+    # task's title, a renamed list's old name, which fields an edit changed).
+    details = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -70,3 +70,26 @@ def place_task(task, *, new):
 def close_gap(list_id, position):
     """After a delete: pull up the tasks below the removed one."""
     _CLOSE_GAP.run(list_id, position, 0, using=router.db_for_write(apps.get_model("boards", "Task")))
+
+
+# --- columns: positions 0..n-1 per board -----------------------------------------
+# Plain ORM statements: a column change is rare next to task changes.
+
+
+def _lists():
+    return apps.get_model("boards", "List").objects
+
+
+def place_list(lst, *, new):
+    """Set `lst.position` to a valid index among its board's columns and shift the others."""
+    others = _lists().filter(board_id=lst.board_id).exclude(pk=lst.pk)
+    if not new:
+        old = lst._saved_state["position"]
+        others.filter(position__gt=old).update(position=F("position") - 1)
+    lst.position = _clamp(lst.position, others.count())
+    others.filter(position__gte=lst.position).update(position=F("position") + 1)
+
+
+def close_list_gap(board_id, position):
+    """After a column is deleted: shift the columns right of it one to the left."""
+    _lists().filter(board_id=board_id, position__gt=position).update(position=F("position") - 1)

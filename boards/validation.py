@@ -9,7 +9,8 @@ they fit the database, and strings must be encodable text.
 
 from rest_framework import serializers
 
-from .models import DESCRIPTION_MAX, TITLE_MAX
+from .models import BOARD_NAME_MAX, DESCRIPTION_MAX, LIST_NAME_MAX, TITLE_MAX, Board, Membership
+from .models import board_slug_validator as models_slug_validator
 
 MAX_INT = 2**31 - 1  # positions, seqs and ids all fit a signed 32/64-bit column
 MAX_ID = 2**53  # JSON-safe integer ids
@@ -66,6 +67,15 @@ def title_field(**kwargs):
     return StrictCharField(min_length=1, max_length=TITLE_MAX, **kwargs)
 
 
+def assignee_field():
+    """A username, or null to unassign (SPEC §12)."""
+    return StrictCharField(max_length=150, required=False, allow_null=True)
+
+
+def list_name_field(**kwargs):
+    return StrictCharField(min_length=1, max_length=LIST_NAME_MAX, **kwargs)
+
+
 def description_field():
     return StrictCharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, trim_whitespace=False)
 
@@ -108,6 +118,7 @@ class CreateTask(StrictSerializer):
     title = title_field()
     description = description_field()
     position = position_field(required=False)
+    assignee = assignee_field()
 
 
 class CreateTaskMessage(CreateTask):
@@ -125,11 +136,12 @@ class UpdateTaskMessage(StrictSerializer):
     taskId = task_id_field()
     title = title_field(required=False)
     description = description_field()
+    assignee = assignee_field()
     version = version_field()
 
     def validate(self, attrs):
-        if "title" not in attrs and "description" not in attrs:
-            raise serializers.ValidationError("Give title and/or description to change.")
+        if not {"title", "description", "assignee"} & set(attrs):
+            raise serializers.ValidationError("Give title, description and/or assignee to change.")
         return attrs
 
 
@@ -145,7 +157,88 @@ class PatchTask(StrictSerializer):
     position = position_field(required=False)
     title = title_field(required=False)
     description = description_field()
+    assignee = assignee_field()
     version = version_field()
+
+
+# --- columns (SPEC §12): WebSocket messages and REST bodies ----------------------
+
+
+class CreateList(StrictSerializer):
+    """create_list (WS) and POST /api/lists/."""
+
+    boardId = board_id_field()
+    name = list_name_field()
+    position = position_field(required=False)
+
+
+class UpdateListMessage(StrictSerializer):
+    listId = list_id_field()
+    name = list_name_field()
+
+
+class MoveListMessage(StrictSerializer):
+    listId = list_id_field()
+    position = position_field()
+
+
+class DeleteListMessage(StrictSerializer):
+    listId = list_id_field()
+
+
+class PatchList(StrictSerializer):
+    """PATCH /api/lists/<id>/."""
+
+    name = list_name_field(required=False)
+    position = position_field(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give name and/or position to change.")
+        return attrs
+
+
+# --- boards and members (SPEC §12): REST bodies ------------------------------------
+
+
+def visibility_field(**kwargs):
+    return serializers.ChoiceField(choices=[Board.PUBLIC, Board.PRIVATE], **kwargs)
+
+
+def role_field(**kwargs):
+    return serializers.ChoiceField(choices=[Membership.VIEWER, Membership.EDITOR, Membership.OWNER], **kwargs)
+
+
+class CreateBoard(StrictSerializer):
+    name = StrictCharField(min_length=1, max_length=BOARD_NAME_MAX)
+    visibility = visibility_field(required=False)
+    slug = StrictCharField(min_length=1, max_length=80, required=False, validators=[models_slug_validator])
+
+
+class PatchBoard(StrictSerializer):
+    name = StrictCharField(min_length=1, max_length=BOARD_NAME_MAX, required=False)
+    visibility = visibility_field(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give name and/or visibility to change.")
+        return attrs
+
+
+class AddMember(StrictSerializer):
+    username = StrictCharField(min_length=1, max_length=150)
+    role = role_field(required=False, default=Membership.VIEWER)
+
+
+class PatchMember(StrictSerializer):
+    role = role_field()
+
+
+class ActivityParams(serializers.Serializer):
+    """GET /api/boards/<id>/activity?before=SEQ&limit=N (query strings: digits)."""
+
+    before = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)
 
 
 def first_error(errors, prefix=""):

@@ -24,6 +24,9 @@ def task_dict(task):
         "description": task.description,
         "position": task.position,
         "version": task.version,
+        # No query for the usual unassigned task; an assigned one's user is
+        # loaded once (select_related where a service already has it).
+        "assignee": None if task.assignee_id is None else user_dict(task.assignee),
     }
 
 
@@ -35,6 +38,15 @@ def user_dict(user):
 
 def list_dict(lst):
     return {"id": lst.pk, "name": lst.name, "position": lst.position}
+
+
+def board_dict(board):
+    """The board as board_updated carries it (SPEC §12)."""
+    return {"id": board.slug, "name": board.name, "visibility": board.visibility}
+
+
+def member_dict(user, role):
+    return {"user": user_dict(user), "role": role}
 
 
 def dumps(frame):
@@ -90,9 +102,15 @@ def evicted(board):
 # --- to the room ----------------------------------------------------------------
 
 
-def board_event(event_type, board, seq, **payload):
-    """A logged board event (task_*), live and replayed alike."""
-    return {"type": event_type, "boardId": board, "seq": seq, **payload}
+def board_event(event_type, board_slug, seq, actor=None, **payload):
+    """A logged board event (task_*, list_*, board_updated, member_*), live and
+    replayed alike; `actor` is who made it ({"id","name"}) or None."""
+    return {"type": event_type, "boardId": board_slug, "seq": seq, **payload, "actor": actor}
+
+
+def board_deleted(board, actor=None):
+    """The board is gone: sent to everyone on it, who are then out of the room."""
+    return {"type": "board_deleted", "boardId": board, "actor": actor}
 
 
 def presence_change(kind, board, viewers, user):
@@ -123,6 +141,11 @@ def events_page(frames, seq, more=False):
         body["more"] = True
         body["last"] = frames[-1]["seq"]
     return body
+
+
+def activity_entry(seq, kind, actor, at, text):
+    """One line of GET /api/boards/<id>/activity (SPEC §12)."""
+    return {"seq": seq, "type": kind, "actor": actor, "at": at.isoformat().replace("+00:00", "Z"), "text": text}
 
 
 def events_resync(seq, reason):

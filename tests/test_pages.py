@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from boards.models import Board, BoardEvent, Task
+from tests.support.api import actor
 from tests.support.wsclient import join, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -267,8 +268,9 @@ def test_admin_edit_records_task_updated(users):
     assert event.type == "task_updated"
     assert event.payload["task"] == {
         "id": task.pk, "listId": "list-todo", "title": "Edited in admin", "description": "",
-        "position": 1, "version": 2,
+        "position": 1, "version": 2, "assignee": None,
     }
+    assert event.payload["actor"] == actor("root")
     # Saving the form again without a change records nothing.
     resp = admin_change_task(client, task)
     assert resp.status_code == 302
@@ -290,7 +292,7 @@ def test_admin_move_and_delete_record_events(users):
     assert resp.status_code == 302
     assert not Task.objects.filter(pk=task.pk).exists()
     event = BoardEvent.objects.get(board__slug="board-1", seq=6)
-    assert event.payload == {"type": "task_deleted", "boardId": "board-1", "seq": 6, "taskId": task.pk}
+    assert event.payload == {"type": "task_deleted", "boardId": "board-1", "seq": 6, "taskId": task.pk, "actor": actor("root")}
     assert list(Task.objects.filter(list_id="list-done").values_list("position", flat=True)) == [0]
 
 
@@ -326,7 +328,8 @@ async def test_admin_save_broadcasts_to_the_room(connect, users):
         "boardId": "board-1",
         "seq": 5,
         "task": {"id": pk, "listId": "list-todo", "title": "Live from admin", "description": "",
-                 "position": 1, "version": 2},
+                 "position": 1, "version": 2, "assignee": None},
+        "actor": actor("root"),
     }
     assert await watcher.receive_json_from(timeout=3) == expected
     assert await anon.receive_json_from(timeout=3) == expected

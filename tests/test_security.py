@@ -44,6 +44,12 @@ async def next_frame(comm, timeout=3):
     return await comm.receive_json_from(timeout=timeout)
 
 
+async def member_removed(comm, name="ed", board="board-2", timeout=3):
+    """The room hears a member go (SPEC §12) before their sockets are evicted."""
+    frame = await next_frame(comm, timeout)
+    assert (frame["type"], frame["boardId"], frame["user"]["name"]) == ("member_removed", board, name), frame
+
+
 def rest_create(username, title, list_id="b2-todo"):
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
@@ -65,7 +71,9 @@ async def test_revoked_member_is_removed_from_the_room_and_told(connect, users, 
 
     await sync_to_async(lambda: Membership.objects.get(user=ed, board__slug="board-2").delete())()
 
+    await member_removed(edc)
     assert await next_frame(edc) == FORBIDDEN_B2
+    await member_removed(carol)
     left = await next_frame(carol)
     assert left == {"type": "user_left", "boardId": "board-2", "viewers": 1, "user": {"id": ed.pk, "name": "ed"}}
 
@@ -92,9 +100,12 @@ async def test_revoking_someone_else_leaves_a_member_alone(connect, users, ed):
         user=vic, board=await sync_to_async(Board.objects.get)(slug="board-2")
     )
     await sync_to_async(membership.delete)()
+    for comm in (carol, edc):  # vic came and went; nobody else is touched
+        assert (await next_frame(comm))["type"] == "member_added"
+        await member_removed(comm, "vic")
     await nothing(carol)
     await nothing(edc)
-    assert (await send(edc, type="ping"))["seqs"] == {"board-2": 1}
+    assert (await send(edc, type="ping"))["seqs"] == {"board-2": 4}  # ed, vic added; vic removed
 
 
 async def test_deleting_the_user_revokes_every_connection(connect, users, ed):
@@ -108,7 +119,9 @@ async def test_deleting_the_user_revokes_every_connection(connect, users, ed):
     await next_frame(carol)
     await sync_to_async(ed.delete)()
     for tab in tabs:
+        await member_removed(tab)
         assert await next_frame(tab) == FORBIDDEN_B2
+    await member_removed(carol)
     seen = [await next_frame(carol), await next_frame(carol)]
     assert [f["type"] for f in seen] == ["user_left", "user_left"]
     assert [f["viewers"] for f in seen] == [2, 1]
@@ -124,6 +137,7 @@ async def test_membership_moved_to_another_board_revokes_the_old_one(connect, us
         m.save()
 
     await sync_to_async(move)()
+    await member_removed(edc)  # from board-2's point of view ed went
     assert await next_frame(edc) == FORBIDDEN_B2
 
 
@@ -154,6 +168,9 @@ async def test_board_turned_private_evicts_anonymous_and_non_members(connect, us
 
     await sync_to_async(make_private)()
     evicted = {"type": "error", "code": "forbidden", "boardId": "board-1", "error": "You may no longer view board board-1"}
+    for comm in (alice, bob, anon, carol):  # everyone hears the change, then the outsiders go
+        frame = await next_frame(comm)
+        assert (frame["type"], frame["board"]["visibility"], frame["actor"]) == ("board_updated", "private", None)
     assert await next_frame(anon) == evicted
     assert await next_frame(carol) == evicted
     gone = sorted([(await next_frame(alice))["user"]["name"], (await next_frame(alice))["user"]["name"]])
@@ -162,7 +179,7 @@ async def test_board_turned_private_evicts_anonymous_and_non_members(connect, us
         assert (await next_frame(bob))["type"] == "user_left"
     assert (await send(anon, type="join", boardId="board-1"))["code"] == "forbidden"
     # The members stay.
-    assert (await send(bob, type="ping"))["seqs"] == {"board-1": 4}
+    assert (await send(bob, type="ping"))["seqs"] == {"board-1": 5}
 
 
 async def test_join_racing_a_revocation_is_refused(connect, users, ed, monkeypatch):
@@ -183,6 +200,7 @@ async def test_join_racing_a_revocation_is_refused(connect, users, ed, monkeypat
     assert reply == {"type": "error", "code": "forbidden", "error": "You may not view board board-2"}
     await sync_to_async(rest_create)("carol", "private")
     await nothing(edc)
+    await member_removed(carol)
     assert (await next_frame(carol))["type"] == "task_created"  # and no user_joined/user_left
     assert (await send(carol, type="join", boardId="board-2"))["viewers"] == 1
 
@@ -197,7 +215,9 @@ async def test_revocation_in_another_process_reaches_this_one(redis_mode, connec
     code = "from boards.models import Membership; Membership.objects.get(user__username='ed').delete()"
     done = await sync_to_async(manage)("shell", "-c", code)
     assert done.returncode == 0, done.stderr
+    await member_removed(edc, timeout=5)
     assert await next_frame(edc, timeout=5) == FORBIDDEN_B2
+    await member_removed(carol, timeout=5)
     assert (await next_frame(carol, timeout=5))["type"] == "user_left"
 
 

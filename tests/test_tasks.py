@@ -5,6 +5,7 @@ from asgiref.sync import sync_to_async
 
 from boards import services
 from boards.models import Board, BoardEvent, Membership, Task
+from tests.support.api import actor
 from tests.support.wsclient import join, nothing, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,10 +35,10 @@ async def test_create_task_acks_sender_and_reaches_the_others(room):
     task = ack["task"]
     assert task == {
         "id": task["id"], "listId": "list-doing", "title": "Ship it",
-        "description": "", "position": 1, "version": 1,
+        "description": "", "position": 1, "version": 1, "assignee": None,
     }
     event = await bob.receive_json_from(timeout=2)
-    assert event == {"type": "task_created", "boardId": "board-1", "seq": 5, "task": task}
+    assert event == {"type": "task_created", "boardId": "board-1", "seq": 5, "task": task, "actor": actor("alice")}
     await nothing(alice)  # the sender is not echoed its own broadcast
 
 
@@ -59,7 +60,7 @@ async def test_move_task_between_lists(room):
     assert ack["task"]["position"] == 0
     assert ack["task"]["version"] == 2
     event = await alice.receive_json_from(timeout=2)
-    assert event == {"type": "task_moved", "boardId": "board-1", "seq": 5, "task": ack["task"]}
+    assert event == {"type": "task_moved", "boardId": "board-1", "seq": 5, "task": ack["task"], "actor": actor("bob")}
     await nothing(bob)
     assert await sync_to_async(positions)("list-todo") == [("Try it with wscat", 0)]
     assert await sync_to_async(positions)("list-done") == [("Write the README", 0), ("Run manage.py demo", 1)]
@@ -92,7 +93,7 @@ async def test_delete_task(room):
     ack = await send(bob, type="delete_task", taskId=task.pk, ref="d")
     assert ack == {"type": "ack", "ref": "d", "boardId": "board-1", "seq": 5, "taskId": task.pk}
     assert await alice.receive_json_from(timeout=2) == {
-        "type": "task_deleted", "boardId": "board-1", "seq": 5, "taskId": task.pk,
+        "type": "task_deleted", "boardId": "board-1", "seq": 5, "taskId": task.pk, "actor": actor("bob"),
     }
     await nothing(bob)
     assert await sync_to_async(positions)("list-todo") == [("Try it with wscat", 0)]

@@ -11,7 +11,8 @@ signals, services, views, admin, management commands — never touches the
 channel layer itself. It calls a function of this module, and only from an
 on_commit callback, so nothing is ever sent for a rolled-back change:
 `send_event` from boards.eventlog.record (board events), `send_access_check`
-from boards.signals (memberships, visibility). Realtime code (consumers,
+and `send_board_deleted` from boards.signals (memberships, visibility, a
+deleted board). Realtime code (consumers,
 presence) may await `send_presence` and the layer directly.
 """
 
@@ -65,6 +66,16 @@ def send_access_check(board_slug, user_id=None):
         return
     message = {"type": "board.access", "board": board_slug, "user_id": user_id}
     outbox.post(layer.group_send, group_name(board_slug), message, what=f"access re-check for {user_id} on {board_slug}")
+
+
+def send_board_deleted(board_slug, frame):
+    """Tell everyone on a deleted board, on every process; each connection
+    sends `frame` (wire.board_deleted) and is out of the room."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "board.deleted", "board": board_slug, "text": wire.dumps(frame)}
+    outbox.post(layer.group_send, group_name(board_slug), message, what=f"board_deleted {board_slug}")
 
 
 def presence_message(board_slug, frame, version, exclude=None):

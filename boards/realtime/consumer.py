@@ -4,7 +4,8 @@ BoardConsumer: one WebSocket, many boards (SPEC §4).
 The connection's life (accept, limits, close), reading client frames
 (size, rate, JSON, `ref`, dispatch by `type`) and sending replies. What a
 frame does lives in a handler mixin: rooms.py (`join`/`leave`/`ping`,
-presence, the board group's messages) and taskops.py (task changes).
+presence, the board group's messages), taskops.py (task changes) and
+listops.py (column changes).
 `join`/`leave` map onto `group_add`/`group_discard` of the board's group.
 Task changes go through boards.services in a worker thread; the model
 signals record the event and broadcast it after commit. Broadcasts come back
@@ -23,6 +24,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from boards import validation, wire
 from boards.errors import BadRequest, LiveboardError
+from boards.realtime.listops import ListHandlers
 from boards.realtime.presence import get_presence
 from boards.realtime.ratelimit import TokenBucket
 from boards.realtime.rooms import RoomHandlers
@@ -38,9 +40,9 @@ CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 
 
-class BoardConsumer(LeanDispatchMixin, RoomHandlers, TaskHandlers, AsyncWebsocketConsumer):
-    # Client frame `type` → handler; each mixin brings its own (rooms.py, taskops.py).
-    HANDLERS = {**RoomHandlers.HANDLERS, **TaskHandlers.HANDLERS}
+class BoardConsumer(LeanDispatchMixin, RoomHandlers, TaskHandlers, ListHandlers, AsyncWebsocketConsumer):
+    # Client frame `type` → handler; each mixin brings its own (rooms.py, taskops.py, listops.py).
+    HANDLERS = {**RoomHandlers.HANDLERS, **TaskHandlers.HANDLERS, **ListHandlers.HANDLERS}
 
     async def dispatch(self, message):
         # channels' AsyncConsumer.dispatch hops to the sync thread before

@@ -3,7 +3,7 @@ GET /api/boards/<id>/events — the polling side of SPEC §5/§6, in one place.
 
 Two doors serve that URL and both call these functions, so they answer alike:
 
-* the DRF view (boards/api/views.py) for Django's own URLconf — the test
+* the DRF view (boards/api/boards.py) for Django's own URLconf — the test
   client, or Django mounted without boardsite.asgi — which never waits;
 * `LongPollConsumer` (boards/realtime/sse.py, longpoll.py), routed before Django in
   boardsite/asgi.py, which is what a real server runs: it adds `wait`

@@ -148,6 +148,17 @@ class RoomHandlers:
             return  # from before our join; `joined` already counted it
         await self.send(text_data=message["text"])
 
+    async def board_deleted(self, message):
+        """The board is gone (boards.signals): out of its room, and told."""
+        slug = message["board"]
+        if slug not in self.joined:
+            return
+        self.joined.pop(slug, None)
+        self.presence_floor.pop(slug, None)
+        await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
+        await self.presence.remove(slug, self.channel_name)  # everyone here is leaving: no user_left
+        await self.send(text_data=message["text"])
+
     async def board_access(self, message):
         """A membership or the board's visibility changed (boards.signals).
 

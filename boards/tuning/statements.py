@@ -17,7 +17,7 @@ whichever backend (SQLite drops the FOR UPDATE, PostgreSQL keeps it).
 
 Parameters go to the driver as they are: unlike a QuerySet, a compiled
 statement does not turn an out-of-range integer into "no rows", so callers
-bound what a client sends (services._task_for_change).
+bound what a client sends (services.base.task_for_change).
 """
 
 import threading

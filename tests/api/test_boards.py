@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.support.api import TASK_KEYS, client_for, task_id
+from tests.support.api import TASK_KEYS, actor, client_for, task_id
 from tests.support.wsclient import join, nothing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,7 +133,7 @@ def test_events_since(demo):
     assert body["seq"] == 4
     assert [e["seq"] for e in body["events"]] == [3, 4]
     for frame in body["events"]:
-        assert set(frame) == {"type", "boardId", "seq", "task"}
+        assert set(frame) == {"type", "boardId", "seq", "task", "actor"}
         assert frame["type"] == "task_created"
         assert frame["boardId"] == "board-1"
         assert set(frame["task"]) == TASK_KEYS
@@ -154,7 +154,8 @@ def test_events_replay_the_task_as_it_was(users):
     assert events[0]["task"]["version"] == 1
     assert events[4] == {
         "type": "task_updated", "boardId": "board-1", "seq": 5,
-        "task": {"id": pk, "listId": "list-todo", "title": "renamed", "description": "", "position": 0, "version": 2},
+        "task": {"id": pk, "listId": "list-todo", "title": "renamed", "description": "", "position": 0, "version": 2, "assignee": None},
+        "actor": actor("bob"),
     }
 
 
@@ -195,7 +196,7 @@ async def test_rest_change_reaches_joined_socket(connect, users):
     assert resp.status_code == 201
     body = resp.json()
     task = {k: body[k] for k in TASK_KEYS}
-    expected = {"type": "task_created", "boardId": "board-1", "seq": 5, "task": task}
+    expected = {"type": "task_created", "boardId": "board-1", "seq": 5, "task": task, "actor": actor("bob")}
     # A REST change has no sending socket: every member gets it.
     assert await watcher.receive_json_from(timeout=3) == expected
     assert await editor.receive_json_from(timeout=3) == expected
@@ -211,7 +212,7 @@ async def test_rest_change_reaches_joined_socket(connect, users):
 
     assert (await sync_to_async(delete)()).status_code == 204
     assert await watcher.receive_json_from(timeout=3) == {
-        "type": "task_deleted", "boardId": "board-1", "seq": 6, "taskId": body["id"],
+        "type": "task_deleted", "boardId": "board-1", "seq": 6, "taskId": body["id"], "actor": actor("bob"),
     }
     await nothing(watcher)
 

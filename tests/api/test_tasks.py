@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from boards.models import Board, BoardEvent, Membership, Task
-from tests.support.api import TASK_KEYS, board_state, client_for, task_id, titles_and_positions
+from tests.support.api import TASK_KEYS, actor, board_state, client_for, task_id, titles_and_positions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,6 +24,7 @@ def test_create_task(users):
         "description": "",
         "position": 2,
         "version": 1,
+        "assignee": None,
         "boardId": "board-1",
         "seq": 5,
     }
@@ -35,6 +36,7 @@ def test_create_task(users):
         "boardId": "board-1",
         "seq": 5,
         "task": {k: body[k] for k in TASK_KEYS},
+        "actor": actor("bob"),
     }
     assert Board.objects.get(slug="board-1").last_seq == 5
 
@@ -144,6 +146,7 @@ def test_create_task_without_permission(users):
 
     viewer = get_user_model().objects.create_user("victor", password="x-liveboard-demo")
     Membership.objects.create(user=viewer, board=Board.objects.get(slug="board-2"), role=Membership.VIEWER)
+    before = board_state()  # the new membership is an event (member_added) of its own
     resp = client_for(viewer).post("/api/tasks/", {"title": "sneaky", "listId": "b2-todo"}, format="json")
     assert resp.status_code == 403
     assert resp.json() == {"detail": "You may not change tasks on board board-2", "code": "forbidden"}
@@ -161,7 +164,7 @@ def test_get_task(users):
     assert resp.status_code == 200
     assert resp.json() == {
         "id": pk, "listId": "b2-todo", "title": "Plan the quarter", "description": "",
-        "position": 0, "version": 1, "boardId": "board-2",
+        "position": 0, "version": 1, "assignee": None, "boardId": "board-2",
     }
     assert client_for(users["bob"]).get(f"/api/tasks/{pk}/").status_code == 403
     assert APIClient().get(f"/api/tasks/{pk}/").status_code in (401, 403)
@@ -174,7 +177,7 @@ def test_patch_title_is_task_updated(users):
     assert resp.status_code == 200
     assert resp.json() == {
         "id": pk, "listId": "list-todo", "title": "Try it with websocat", "description": "",
-        "position": 1, "version": 2, "boardId": "board-1", "seq": 5,
+        "position": 1, "version": 2, "assignee": None, "boardId": "board-1", "seq": 5,
     }
     event = BoardEvent.objects.get(board__slug="board-1", seq=5)
     assert event.type == "task_updated"
@@ -201,7 +204,7 @@ def test_patch_move_across_lists_renumbers_both(users):
     assert event.type == "task_moved"
     assert event.payload == {
         "type": "task_moved", "boardId": "board-1", "seq": 5,
-        "task": {k: body[k] for k in TASK_KEYS},
+        "task": {k: body[k] for k in TASK_KEYS}, "actor": actor("bob"),
     }
     assert titles_and_positions("list-todo") == [("Try it with wscat", 0)]
     assert titles_and_positions("list-doing") == [("Write the README", 0), ("Drag a card between columns", 1)]
@@ -237,7 +240,7 @@ def test_patch_stale_version_is_409_with_current_task(users):
     body = resp.json()
     assert body["code"] == "conflict"
     assert body["task"] == {
-        "id": pk, "listId": "list-todo", "title": "v2", "description": "", "position": 0, "version": 2,
+        "id": pk, "listId": "list-todo", "title": "v2", "description": "", "position": 0, "version": 2, "assignee": None,
     }
     assert board_state() == before
 
@@ -298,7 +301,7 @@ def test_delete_task(users):
     assert not Task.objects.filter(pk=pk).exists()
     event = BoardEvent.objects.get(board__slug="board-1", seq=5)
     assert event.type == "task_deleted"
-    assert event.payload == {"type": "task_deleted", "boardId": "board-1", "seq": 5, "taskId": pk}
+    assert event.payload == {"type": "task_deleted", "boardId": "board-1", "seq": 5, "taskId": pk, "actor": actor("bob")}
     assert titles_and_positions("list-todo") == [("Try it with wscat", 0)]
 
     resp = client.delete(f"/api/tasks/{pk}/")

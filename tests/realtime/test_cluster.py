@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 
 from boards.models import Board, BoardEvent, Task
 from tests.conftest import session_cookie
+from tests.support.api import actor
 from tests.support.servers import Daphne, manage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
@@ -142,7 +143,7 @@ async def test_one_room_spans_both_processes(cluster):
     ack = await on_b.request(type="move_task", taskId=task["id"], listId="list-done", position=0)
     assert ack["type"] == "ack" and ack["seq"] == 6
     frame = await on_a.recv()
-    assert frame == {"type": "task_moved", "boardId": "board-1", "seq": 6, "task": ack["task"]}
+    assert frame == {"type": "task_moved", "boardId": "board-1", "seq": 6, "task": ack["task"], "actor": actor("bob")}
     await on_b.quiet()
 
     # A change from `manage.py shell` in a third process reaches both.

@@ -52,7 +52,8 @@ async def test_stream_opens_with_joined_then_sends_live_events(demo):
     assert event["id"] == "5" and event["event"] == "task_created"
     assert event["data"] == {
         "type": "task_created", "boardId": "board-1", "seq": 5,
-        "task": {"id": task.pk, "listId": "list-todo", "title": "live one", "description": "", "position": 2, "version": 1},
+        "task": {"id": task.pk, "listId": "list-todo", "title": "live one", "description": "", "position": 2, "version": 1, "assignee": None},
+        "actor": None,  # made in a shell: no user
     }
     await stream.close()
     assert not await group_members("board.board-1")  # the client went away: out of the group
@@ -140,7 +141,8 @@ async def test_losing_access_ends_the_stream(users):
     stream = await open_stream("/boards/board-2/events", headers=carol)
     await stream.events(1)
     await sync_to_async(lambda: Membership.objects.filter(user=users["carol"]).delete())()
-    (error,) = await stream.events(1)
+    removed, error = await stream.events(2)  # the room hears member_removed; carol is then out
+    assert removed["event"] == "member_removed" and removed["data"]["user"]["name"] == "carol"
     assert error["event"] == "error" and error["data"]["code"] == "forbidden"
     while not stream.complete:
         await stream._next(3)

@@ -3,9 +3,9 @@
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from boards.models import Board, BoardEvent, Task
+from boards.models import Board, BoardEvent, List, Membership, Task
 
-TASK_KEYS = {"id", "listId", "title", "description", "position", "version"}
+TASK_KEYS = {"id", "listId", "title", "description", "position", "version", "assignee"}
 
 
 def client_for(user=None):
@@ -31,5 +31,23 @@ def board_state():
         Task.objects.count(),
         BoardEvent.objects.count(),
         dict(Board.objects.values_list("slug", "last_seq")),
-        sorted(Task.objects.values_list("pk", "list_id", "title", "description", "position", "version")),
+        sorted(Task.objects.values_list("pk", "list_id", "title", "description", "position", "version", "assignee_id")),
+        sorted(List.objects.values_list("pk", "board_id", "name", "position")),
+        sorted(Membership.objects.values_list("board_id", "user_id", "role")),
+        sorted(Board.objects.values_list("slug", "name", "visibility")),
     )
+
+
+class actor:
+    """Equals the `actor` of a frame made by user `name` ({"id": their id, "name"}); None: no user."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        if self.name is None:
+            return other is None
+        return isinstance(other, dict) and other.get("name") == self.name and isinstance(other.get("id"), int) and set(other) == {"id", "name"}
+
+    def __repr__(self):
+        return f"actor({self.name!r})"

@@ -54,12 +54,20 @@ class Command(BaseCommand):
                 board, _ = Board.objects.get_or_create(
                     slug=spec["slug"], defaults={"name": spec["name"], "visibility": spec["visibility"]}
                 )
-                for name, role in spec["members"].items():
-                    Membership.objects.get_or_create(user=users[name], board=board, defaults={"role": role})
+                # A board's setup, like services.create_board's, is not activity:
+                # members and columns are written without events (bulk_create),
+                # the demo tasks with them.
+                Membership.objects.bulk_create(
+                    [
+                        Membership(user=users[name], board=board, role=role)
+                        for name, role in spec["members"].items()
+                        if not Membership.objects.filter(user=users[name], board=board).exists()
+                    ]
+                )
                 for position, (list_id, list_name, titles) in enumerate(spec["lists"]):
-                    lst, _ = List.objects.get_or_create(
-                        id=list_id, defaults={"board": board, "name": list_name, "position": position}
-                    )
+                    if not List.objects.filter(id=list_id).exists():
+                        List.objects.bulk_create([List(id=list_id, board=board, name=list_name, position=position)])
+                    lst = List.objects.get(id=list_id)
                     for title in titles:
                         if not Task.objects.filter(list__board=board, title=title).exists():
                             Task.objects.create(list=lst, title=title)
