@@ -1,7 +1,7 @@
 """
-The permission matrix (SPEC §7): anonymous / non-member / viewer / editor /
+The permission matrix (SPEC §7, §12): anonymous / non-member / viewer / editor /
 owner × public `board-1` / private `board-2` × every WebSocket message and
-every REST endpoint. Each cell is an exact reply type or error code (WS) or
+every REST endpoint — tasks, columns, members, the board, its activity. Each cell is an exact reply type or error code (WS) or
 HTTP status (REST); a refused change leaves the database untouched.
 """
 
@@ -38,6 +38,10 @@ WS_EXPECTED = {
     ("board-1", "move_task"):   (F,           F,           F,        "ack",    "ack"),
     ("board-1", "update_task"): (F,           F,           F,        "ack",    "ack"),
     ("board-1", "delete_task"): (F,           F,           F,        "ack",    "ack"),
+    ("board-1", "create_list"): (F,           F,           F,        "ack",    "ack"),
+    ("board-1", "update_list"): (F,           F,           F,        "ack",    "ack"),
+    ("board-1", "move_list"):   (F,           F,           F,        "ack",    "ack"),
+    ("board-1", "delete_list"): (F,           F,           F,        "ack",    "ack"),
     ("board-2", "ping"):        ("pong",      "pong",      "pong",   "pong",   "pong"),
     ("board-2", "join"):        (F,           F,           "joined", "joined", "joined"),
     ("board-2", "leave"):       ("not_joined", "not_joined", "left", "left",   "left"),
@@ -45,6 +49,10 @@ WS_EXPECTED = {
     ("board-2", "move_task"):   (F,           F,           F,        "ack",    "ack"),
     ("board-2", "update_task"): (F,           F,           F,        "ack",    "ack"),
     ("board-2", "delete_task"): (F,           F,           F,        "ack",    "ack"),
+    ("board-2", "create_list"): (F,           F,           F,        "ack",    "ack"),
+    ("board-2", "update_list"): (F,           F,           F,        "ack",    "ack"),
+    ("board-2", "move_list"):   (F,           F,           F,        "ack",    "ack"),
+    ("board-2", "delete_list"): (F,           F,           F,        "ack",    "ack"),
 }
 # REST: the HTTP status ("list" is whether the board is in GET /api/boards/).
 REST_EXPECTED = {
@@ -55,6 +63,15 @@ REST_EXPECTED = {
     ("board-1", "create"):      (401,         403,         403,      201,      201),
     ("board-1", "patch"):       (401,         403,         403,      200,      200),
     ("board-1", "delete"):      (401,         403,         403,      204,      204),
+    ("board-1", "members"):     (200,         200,         200,      200,      200),
+    ("board-1", "activity"):    (200,         200,         200,      200,      200),
+    ("board-1", "create_list"): (401,         403,         403,      201,      201),
+    ("board-1", "patch_list"):  (401,         403,         403,      200,      200),
+    ("board-1", "delete_list"): (401,         403,         403,      204,      204),
+    ("board-1", "add_member"):  (401,         403,         403,      403,      201),
+    ("board-1", "patch_member"): (401,        403,         403,      403,      200),
+    ("board-1", "remove_member"): (401,       403,         403,      403,      204),
+    ("board-1", "patch_board"): (401,         403,         403,      403,      200),
     ("board-2", "list"):        (False,       False,       True,     True,     True),
     ("board-2", "detail"):      (403,         403,         200,      200,      200),
     ("board-2", "events"):      (403,         403,         200,      200,      200),
@@ -62,10 +79,27 @@ REST_EXPECTED = {
     ("board-2", "create"):      (401,         403,         403,      201,      201),
     ("board-2", "patch"):       (401,         403,         403,      200,      200),
     ("board-2", "delete"):      (401,         403,         403,      204,      204),
+    ("board-2", "members"):     (403,         403,         200,      200,      200),
+    ("board-2", "activity"):    (403,         403,         200,      200,      200),
+    ("board-2", "create_list"): (401,         403,         403,      201,      201),
+    ("board-2", "patch_list"):  (401,         403,         403,      200,      200),
+    ("board-2", "delete_list"): (401,         403,         403,      204,      204),
+    ("board-2", "add_member"):  (401,         403,         403,      403,      201),
+    ("board-2", "patch_member"): (401,        403,         403,      403,      200),
+    ("board-2", "remove_member"): (401,       403,         403,      403,      204),
+    ("board-2", "patch_board"): (401,         403,         403,      403,      200),
 }
-WS_ACTIONS = ("ping", "join", "leave", "create_task", "move_task", "update_task", "delete_task")
-REST_ACTIONS = ("list", "detail", "events", "get_task", "create", "patch", "delete")
-MUTATIONS = {"create_task", "move_task", "update_task", "delete_task", "create", "patch", "delete"}
+WS_ACTIONS = (
+    "ping", "join", "leave", "create_task", "move_task", "update_task", "delete_task",
+    "create_list", "update_list", "move_list", "delete_list",
+)
+REST_READS = ("detail", "events", "get_task", "members", "activity")
+REST_CHANGES = (
+    "create", "patch", "delete", "create_list", "patch_list", "delete_list",
+    "add_member", "patch_member", "remove_member", "patch_board",
+)
+REST_ACTIONS = ("list",) + REST_READS + REST_CHANGES
+MUTATIONS = set(WS_ACTIONS[3:]) | set(REST_CHANGES)
 
 
 def expected(table, board, role, actions):
@@ -87,6 +121,15 @@ def matrix(users):
         lst = List.objects.get(pk=TODO[board])
         for action in ("move", "update", "delete", "get"):
             targets[(board, action)] = Task.objects.create(list=lst, title=f"{board} {action} target").pk
+        b = Board.objects.get(slug=board)
+        for action in ("update_list", "move_list", "delete_list"):  # empty columns to change
+            targets[(board, action)] = List.objects.create(board=b, name=f"{action} target").pk
+        # members to change: one to add, one to promote, one to remove
+        targets[(board, "add_member")] = User.objects.create_user(f"new-{board}").username
+        for action in ("patch_member", "remove_member"):
+            user = User.objects.create_user(f"{action}-{board}")
+            Membership.objects.create(user=user, board=b, role=Membership.VIEWER)
+            targets[(board, action)] = user.username
     return targets
 
 
@@ -96,6 +139,9 @@ def board_state(board):
         b.last_seq,
         BoardEvent.objects.filter(board=b).count(),
         sorted(Task.objects.filter(list__board=b).values_list("pk", "list_id", "title", "position", "version")),
+        sorted(List.objects.filter(board=b).values_list("pk", "name", "position")),
+        sorted(Membership.objects.filter(board=b).values_list("user__username", "role")),
+        (b.name, b.visibility),
     )
 
 
@@ -108,6 +154,10 @@ def ws_frames(board, targets):
         "move_task": {"type": "move_task", "taskId": targets[(board, "move")], "listId": DONE[board], "position": 0},
         "update_task": {"type": "update_task", "taskId": targets[(board, "update")], "title": "changed"},
         "delete_task": {"type": "delete_task", "taskId": targets[(board, "delete")]},
+        "create_list": {"type": "create_list", "boardId": board, "name": "matrix"},
+        "update_list": {"type": "update_list", "listId": targets[(board, "update_list")], "name": "renamed"},
+        "move_list": {"type": "move_list", "listId": targets[(board, "move_list")], "position": 0},
+        "delete_list": {"type": "delete_list", "listId": targets[(board, "delete_list")]},
     }
 
 
@@ -160,6 +210,19 @@ def test_rest_permission_matrix(matrix, board, role):
         "create": client.post("/api/tasks/", {"title": "matrix", "listId": TODO[board]}, format="json"),
         "patch": client.patch(f"/api/tasks/{task[(board, 'update')]}/", {"title": "changed"}, format="json"),
         "delete": client.delete(f"/api/tasks/{task[(board, 'delete')]}/"),
+        "members": client.get(f"/api/boards/{board}/members/"),
+        "activity": client.get(f"/api/boards/{board}/activity"),
+        "create_list": client.post("/api/lists/", {"boardId": board, "name": "matrix"}, format="json"),
+        "patch_list": client.patch(f"/api/lists/{task[(board, 'update_list')]}/", {"name": "renamed"}, format="json"),
+        "delete_list": client.delete(f"/api/lists/{task[(board, 'delete_list')]}/"),
+        "add_member": client.post(
+            f"/api/boards/{board}/members/", {"username": task[(board, "add_member")], "role": "editor"}, format="json"
+        ),
+        "patch_member": client.patch(
+            f"/api/boards/{board}/members/{task[(board, 'patch_member')]}/", {"role": "editor"}, format="json"
+        ),
+        "remove_member": client.delete(f"/api/boards/{board}/members/{task[(board, 'remove_member')]}/"),
+        "patch_board": client.patch(f"/api/boards/{board}/", {"name": "Renamed board"}, format="json"),
     }
     listing = client.get("/api/boards/")
     assert listing.status_code == 200
@@ -168,10 +231,10 @@ def test_rest_permission_matrix(matrix, board, role):
     assert outcome == expected(REST_EXPECTED, board, role, REST_ACTIONS)
 
     for action, resp in responses.items():
-        if resp.status_code == 403 and action not in ("create", "patch", "delete"):
+        if resp.status_code == 403 and action in REST_READS:
             assert set(resp.json()) == {"detail", "code"}, resp.json()  # nothing of the board's content
             assert resp.json()["code"] == "forbidden"
-    successes = sum(1 for a in ("create", "patch", "delete") if responses[a].status_code < 300)
+    successes = sum(1 for a in REST_CHANGES if responses[a].status_code < 300)
     after = board_state(board)
     if successes == 0:
         assert after == before

@@ -60,6 +60,10 @@ class LongPollConsumer(BoardHttpConsumer):
             if await self._answer():
                 raise StopConsumer()
 
+    async def board_deleted(self, message):
+        if self.waiting and message.get("board") == self.slug and await self._answer():  # now a 404
+            raise StopConsumer()
+
     async def board_access(self, message):
         if not self.waiting:
             return

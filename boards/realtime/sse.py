@@ -128,6 +128,13 @@ class BoardEventStream(BoardHttpConsumer):
             await self.send_body(sse_message(wire.dumps(frame), "error"), more_body=True)
             await self._end()
 
+    async def board_deleted(self, message):
+        """The board is gone: say so, and end the stream."""
+        if self.group is None or message.get("board") != self.slug:
+            return
+        await self.send_body(sse_message(message["text"], "board_deleted"), more_body=True)
+        await self._end()
+
     async def _end(self):
         await self.leave_group()
         await self.send_body(b"", more_body=False)

@@ -17,7 +17,7 @@ import websockets
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 
-from boards.models import Board, BoardEvent, Task
+from boards.models import Board, BoardEvent, List, Task
 from tests.conftest import session_cookie
 from tests.support.api import actor
 from tests.support.servers import Daphne, manage
@@ -233,6 +233,56 @@ async def test_concurrent_creates_on_both_processes_get_contiguous_seqs(cluster)
     seqs = await sync_to_async(lambda: list(BoardEvent.objects.filter(board__slug="board-1").values_list("seq", flat=True)))()
     assert seqs == list(range(1, 5 + total))
     assert await sync_to_async(Task.objects.filter(title__startswith="load-").count)() == total
+
+
+async def test_concurrent_column_and_task_changes_on_both_processes_keep_one_gap_free_seq(cluster):
+    """Columns made, renamed and moved on A while tasks are made on B: one seq,
+    no gaps, every event seen by a watcher on each process (SPEC §12)."""
+    (a, b), _, _ = cluster
+    column_writer, task_writer = await Client.open(a, "alice"), await Client.open(b, "bob")
+    watchers = [await Client.open(server) for server in (a, b)]
+    for client in (column_writer, task_writer, *watchers):
+        await client.join()
+    for client in (column_writer, task_writer, *watchers):
+        while True:
+            try:
+                await client.recv(timeout=0.5)
+            except asyncio.TimeoutError:
+                break
+    rounds = 20
+
+    async def columns():
+        seqs = []
+        for i in range(rounds):
+            made = await column_writer.request(type="create_list", boardId="board-1", name=f"col-{i}")
+            assert made["type"] == "ack", made
+            moved = await column_writer.request(type="move_list", listId=made["list"]["id"], position=0)
+            renamed = await column_writer.request(type="update_list", listId=made["list"]["id"], name=f"c{i}")
+            seqs += [made["seq"], moved["seq"], renamed["seq"]]
+        return seqs
+
+    async def tasks():
+        seqs = []
+        for i in range(rounds * 3):
+            ack = await task_writer.request(type="create_task", boardId="board-1", listId="list-todo", title=f"t{i}")
+            assert ack["type"] == "ack", ack
+            seqs.append(ack["seq"])
+        return seqs
+
+    acked = sorted(sum(await asyncio.gather(columns(), tasks()), []))
+    total = rounds * 6
+    assert acked == list(range(5, 5 + total))
+    for watcher in watchers:
+        seen = []
+        while len(seen) < total:
+            frame = await watcher.recv(timeout=10)
+            if frame["type"].startswith(("list_", "task_")):
+                seen.append(frame["seq"])
+        assert sorted(seen) == acked
+    positions = await sync_to_async(
+        lambda: sorted(List.objects.filter(board__slug="board-1").values_list("position", flat=True))
+    )()
+    assert positions == list(range(3 + rounds))  # columns still 0..n-1
 
 
 async def test_mass_disconnect_leaves_no_ghosts(cluster):

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from boards.models import Membership, Task
+from boards.models import Board, Membership, Task
 from tests.conftest import session_cookie
 from tests.support.httpclient import AsgiHttp, SSEStream, group_members, http_json, isolated_layer
 from tests.support.servers import run_daphne
@@ -280,3 +280,15 @@ def test_long_poll_over_daphne_does_not_hold_a_thread(server):
     status, body = http_json(server.http_url, "GET", "/api/boards/board-1/events?since=5&wait=0.5")
     assert (status, body) == (200, {"events": [], "seq": 5})
     assert 0.4 < time.monotonic() - started < 3
+
+
+async def test_a_deleted_board_ends_its_streams_with_board_deleted(users):
+    stream = await open_stream()
+    await stream.events(1)
+    await sync_to_async(lambda: Board.objects.get(slug="board-1").delete())()
+    (gone,) = await stream.events(1)
+    assert gone["event"] == "board_deleted" and gone["data"] == {"type": "board_deleted", "boardId": "board-1", "actor": None}
+    while not stream.complete:
+        await stream._next(3)
+    assert not await group_members("board.board-1")
+    await stream.close()
