@@ -10,6 +10,8 @@ deleted since reads "a deleted column". Pruned events (prune_events) drop
 out of the activity with the log.
 """
 
+import json
+
 from . import wire
 from .models import BoardEvent, List
 from .permissions import board_for_viewing
@@ -27,7 +29,10 @@ def activity(user, slug, before=None, limit=DEFAULT_LIMIT):
     rows = BoardEvent.objects.filter(board=board).order_by("-seq")
     if before is not None:
         rows = rows.filter(seq__lt=before)
-    rows = list(rows.values_list("seq", "type", "payload", "details", "created")[: limit + 1])
+    rows = [
+        (seq, kind, json.loads(frame), details, created)
+        for seq, kind, frame, details, created in rows.values_list("seq", "type", "frame", "details", "created")[: limit + 1]
+    ]
     more, rows = len(rows) > limit, rows[:limit]
     names = _list_names(rows)
     return {

@@ -122,10 +122,9 @@ def record(board_pk, event_type, details=None, **payload):
     slug, seq = next_seq(board_pk)
     actor = _acting_user.get()
     frame = wire.board_event(event_type, slug, seq, wire.user_dict(actor) if actor is not None else None, **payload)
-    event = BoardEvent.objects.create(
-        board_id=board_pk, seq=seq, type=event_type, payload=frame, details=details or {}
-    )
-    transaction.on_commit(partial(broadcast.send_event, slug, frame, _acting_channel.get()), robust=True)
+    text = wire.dumps(frame)  # once: the log row, the broadcast and every replay send this text
+    event = BoardEvent.objects.create(board_id=board_pk, seq=seq, type=event_type, frame=text, details=details or {})
+    transaction.on_commit(partial(broadcast.send_event, slug, frame, _acting_channel.get(), text), robust=True)
     return event
 
 
@@ -137,7 +136,7 @@ class ResyncRequired(Exception):
 
 
 def catch_up(board, since):
-    """(seq, frames after `since`, resync reason or None) for a join/resume.
+    """(seq, events after `since` as Logged rows, resync reason or None) for a join/resume.
 
     Shared by the socket join and the SSE stream: without `since` there is
     nothing to replay; events no longer (or not yet) in the log give a reason
@@ -151,8 +150,21 @@ def catch_up(board, since):
         return board.last_seq, [], str(exc)
 
 
+class Logged(tuple):
+    """One logged event read back: (seq, type, text) — `text` is the frame as sent live."""
+
+    __slots__ = ()
+    seq = property(lambda self: self[0])
+    type = property(lambda self: self[1])
+    text = property(lambda self: self[2])
+
+
+def _logged(rows):
+    return [Logged(row) for row in rows]
+
+
 def events_since(board, since, limit=None):
-    """Frames with seq > since, oldest first, or ResyncRequired.
+    """Logged events with seq > since, oldest first, or ResyncRequired.
 
     `board` is a Board fresh from the database: its last_seq bounds the
     answer, so events committed later arrive live, not here.
@@ -168,15 +180,44 @@ def events_since(board, since, limit=None):
     rows = list(
         BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
         .order_by("seq")
-        .values_list("seq", "payload")
+        .values_list("seq", "type", "frame")
     )
     if len(rows) != last - since or rows[0][0] != since + 1:
         raise ResyncRequired(f"events after seq {since} are no longer kept")
-    return [payload for _, payload in rows]
+    return _logged(rows)
+
+
+def replay_for(since, last, rows, limit):
+    """A join's replay from rows read for a burst of joins (boards.realtime.catchup):
+    (Logged events after `since`, resync reason or None). `rows` are the
+    board's logged events up to `last`, oldest first, from some floor on."""
+    if since is None:
+        return [], None
+    if since > last:
+        return [], f"since={since} is ahead of the board (seq {last})"
+    if since == last:
+        return [], None
+    if last - since > limit:
+        return [], f"{last - since} missed events exceed the replay limit of {limit}"
+    missed = [row for row in rows if row[0] > since]
+    if len(missed) != last - since or missed[0][0] != since + 1:
+        return [], f"events after seq {since} are no longer kept"
+    return missed, None
+
+
+def events_after(board_pk, floor, last):
+    """Logged events with floor < seq ≤ last, oldest first (one query for many joins)."""
+    if floor >= last:
+        return []
+    return _logged(
+        BoardEvent.objects.filter(board_id=board_pk, seq__gt=floor, seq__lte=last)
+        .order_by("seq")
+        .values_list("seq", "type", "frame")
+    )
 
 
 def events_page(board, since, limit):
-    """One page of the log: (frames with since < seq ≤ board.last_seq, more).
+    """One page of the log: (Logged events with since < seq ≤ board.last_seq, more).
 
     At most `limit` frames, oldest first; `more` says the board has events
     after the last one returned. ResyncRequired when `since` is ahead of the
@@ -192,9 +233,9 @@ def events_page(board, since, limit):
     rows = list(
         BoardEvent.objects.filter(board=board, seq__gt=since, seq__lte=last)
         .order_by("seq")
-        .values_list("seq", "payload")[: max(1, limit)]
+        .values_list("seq", "type", "frame")[: max(1, limit)]
     )
     # seqs are unique per board: first == since+1 and last == since+n means no hole.
     if not rows or rows[0][0] != since + 1 or rows[-1][0] != since + len(rows):
         raise ResyncRequired(f"events after seq {since} are no longer kept")
-    return [payload for _, payload in rows], rows[-1][0] < last
+    return _logged(rows), rows[-1][0] < last

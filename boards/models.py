@@ -8,6 +8,7 @@ of changing a task — WebSocket, REST, admin, shell — agrees with what client
 do locally: take the task out, insert it at `position`.
 """
 
+import json
 import secrets
 
 from django.conf import settings
@@ -287,14 +288,16 @@ class Membership(models.Model):
 class BoardEvent(models.Model):
     """One entry of a board's gap-free event log, stored as its wire frame.
 
-    Replays send `payload` verbatim, so a replayed event carries the task as
-    it was then, not as it is now.
+    Replays send `frame` verbatim — the very text the live broadcast sent, so
+    a replayed event carries the task as it was then, with the keys in the
+    live order (a JSON column would reorder them: PostgreSQL's jsonb does),
+    and a join storm's replay costs no JSON encoding per socket.
     """
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveBigIntegerField()
     type = models.CharField(max_length=32)
-    payload = models.JSONField()
+    frame = models.TextField(help_text="The event's frame as sent live (JSON text).")
     # What the frame does not say but the activity sentence needs (a deleted
     # task's title, a renamed list's old name, which fields an edit changed).
     details = models.JSONField(default=dict, blank=True)
@@ -306,6 +309,11 @@ class BoardEvent(models.Model):
 
     def __str__(self):
         return f"{self.board_id}#{self.seq} {self.type}"
+
+    @property
+    def payload(self):
+        """The frame as a dict."""
+        return json.loads(self.frame)
 
 
 class WsTicket(models.Model):

@@ -1,6 +1,6 @@
 """Migrations keep existing boards and events valid (SPEC §12): an event
-logged before `actor` existed replays with `"actor": null`, and columns are
-numbered 0..n-1."""
+logged before `actor` existed replays with `"actor": null`, columns are
+numbered 0..n-1, and the log keeps each frame as text in the live key order."""
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("boards", "0001_initial")]
-AFTER = [("boards", "0002_lists_members_assignees")]
+AFTER = [("boards", "0003_event_frames_as_sent")]
 
 
 def migrate(targets):
@@ -31,7 +31,8 @@ def test_old_events_replay_with_a_null_actor_and_columns_are_renumbered():
 
         new = migrate(AFTER)
         event = new.get_model("boards", "BoardEvent").objects.get(board__slug="old-board")
-        assert event.payload == {**frame, "actor": None}
+        # The text a replay sends: the live frame's keys in the live order, actor last.
+        assert event.frame == '{"type":"task_deleted","boardId":"old-board","seq":1,"taskId":7,"actor":null}'
         assert event.details == {}
         lists = new.get_model("boards", "List").objects.filter(board__slug="old-board").order_by("position")
         assert list(lists.values_list("id", "position")) == [("old-a", 0), ("old-b", 1)]

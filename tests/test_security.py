@@ -15,12 +15,12 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
 from boards import tickets
-from boards.realtime import rooms
 from boards.logfilters import RedactSecrets, redact
 from boards.models import Board, Membership, Task, WsTicket
 from tests.support.servers import BASE_DIR, manage, subprocess_env
@@ -183,19 +183,20 @@ async def test_board_turned_private_evicts_anonymous_and_non_members(connect, us
 
 
 async def test_join_racing_a_revocation_is_refused(connect, users, ed, monkeypatch):
-    """The permission check passed, the membership went before group_add: the
-    re-check after group_add refuses the join and leaves no trace."""
+    """The membership goes while the join is under way, right after its
+    group_add: the join's read comes after group_add, so it refuses the join
+    and leaves no trace."""
     carol = await connect("carol")
     await join(carol, "board-2")
     edc = await connect("ed")
-    real = rooms._viewable_board
+    layer = type(get_channel_layer())
+    real = layer.group_add
 
-    async def check_then_revoke(user, slug):
-        board = await real(user, slug)
+    async def add_then_revoke(self, group, channel):  # only ed joins from here on
+        await real(self, group, channel)
         await sync_to_async(Membership.objects.filter(user=ed).delete)()
-        return board
 
-    monkeypatch.setattr(rooms, "_viewable_board", check_then_revoke)
+    monkeypatch.setattr(layer, "group_add", add_then_revoke)
     reply = await send(edc, type="join", boardId="board-2")
     assert reply == {"type": "error", "code": "forbidden", "error": "You may not view board board-2"}
     await sync_to_async(rest_create)("carol", "private")

@@ -26,18 +26,18 @@ def group_name(board_slug):
     return f"board.{board_slug}"
 
 
-def event_message(board_slug, frame, exclude=None):
+def event_message(board_slug, frame, exclude=None, text=None):
     """The channel-layer message that carries a board event to consumers."""
     return {
         "type": "board.event",
         "board": board_slug,
         "seq": frame.get("seq"),
-        "text": wire.dumps(frame),
+        "text": wire.dumps(frame) if text is None else text,
         "exclude": exclude,
     }
 
 
-def send_event(board_slug, frame, exclude=None):
+def send_event(board_slug, frame, exclude=None, text=None):
     """Broadcast `frame` to everyone on the board except channel `exclude`.
 
     Called from synchronous code (on_commit callbacks run on the thread that
@@ -50,7 +50,7 @@ def send_event(board_slug, frame, exclude=None):
     if layer is None:
         return
     what = f"{frame.get('type')} seq={frame.get('seq')} on {board_slug}"
-    outbox.post(layer.group_send, group_name(board_slug), event_message(board_slug, frame, exclude), what=what)
+    outbox.post(layer.group_send, group_name(board_slug), event_message(board_slug, frame, exclude, text), what=what)
 
 
 def send_access_check(board_slug, user_id=None):

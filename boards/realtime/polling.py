@@ -19,6 +19,7 @@ current seq; a page cut short by `limit` adds `"more": true` and `"last"`
 kept (or `since` ahead of the board) → 409 `resync_required`.
 """
 
+import json
 import math
 
 from django.conf import settings
@@ -84,4 +85,4 @@ def events_body(user, slug, since, limit):
         frames, more = eventlog.events_page(board, since, limit)
     except eventlog.ResyncRequired as exc:
         return 409, wire.events_resync(board.last_seq, str(exc))
-    return 200, wire.events_page(frames, board.last_seq, more)
+    return 200, wire.events_page([json.loads(event.text) for event in frames], board.last_seq, more)

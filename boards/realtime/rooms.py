@@ -11,30 +11,11 @@ before it is replayed; live frames at or below that floor are dropped.
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from boards import eventlog, permissions, validation, wire
-from boards.errors import BadRequest, Forbidden
+from boards import permissions, validation, wire
+from boards.errors import BadRequest, LiveboardError
 from boards.models import Board
-from boards.realtime import broadcast
+from boards.realtime import broadcast, catchup
 from boards.realtime.presence import get_announcer
-
-
-@database_sync_to_async
-def _viewable_board(user, slug):
-    return permissions.board_for_viewing(user, slug)
-
-
-@database_sync_to_async
-def _catch_up(board_pk, since, user=None):
-    """Current seq, plus the events after `since` (or a resync marker).
-
-    With `user`, re-checks that they may still view the board (Forbidden if
-    not): run after group_add, this closes the window in which a membership
-    revoked during the join would be announced before we were listening.
-    """
-    board = Board.objects.get(pk=board_pk)
-    if user is not None and not permissions.can_view(user, board):
-        raise Forbidden(f"You may not view board {board.slug}")
-    return eventlog.catch_up(board, since)
 
 
 @database_sync_to_async
@@ -58,27 +39,29 @@ class RoomHandlers:
         already = slug in self.joined
         if not already and len(self.joined) >= settings.LIVEBOARD_MAX_BOARDS_PER_CONNECTION:
             raise BadRequest(f"A connection may join at most {settings.LIVEBOARD_MAX_BOARDS_PER_CONNECTION} boards")
-        board = await _viewable_board(self.user, slug)
+        catchup.check_slug(slug)
         if not already:
-            # Join the group before reading the seq: anything committed after
-            # the read then arrives live, anything before it is replayed.
+            # Join the group before reading the board and its seq (catchup.py):
+            # anything committed after the read then arrives live, anything
+            # before it is replayed — and a membership revoked meanwhile is seen.
             await self.channel_layer.group_add(broadcast.group_name(slug), self.channel_name)
+            try:
+                view = await catchup.join_read(slug, self.user, since)
+            except LiveboardError:
+                await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
+                raise  # never in presence, never announced
             state = await self.presence.add(slug, self.channel_name, self.me)
         else:
+            view = await catchup.join_read(slug, self.user, since)
             state = await self.presence.state(slug)
-        try:
-            seq, missed, resync = await _catch_up(board.pk, since, None if already else self.user)
-        except Forbidden:
-            await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
-            await self.presence.remove(slug, self.channel_name)  # never announced: undo quietly
-            raise
+        seq, missed, resync = view.seq, view.missed, view.resync
         self.joined[slug] = max(seq, self.joined.get(slug, 0))
         self.presence_floor[slug] = max(state.version, self.presence_floor.get(slug, 0))
         await self._send(wire.joined(slug, seq, state.viewers, state.users, ref))
         if resync:
             await self._send(wire.resync_required(slug, seq, resync, ref))
-        for frame in missed:
-            await self.send(text_data=wire.dumps(frame))
+        for event in missed:
+            await self.send(text_data=event.text)  # the stored text, as sent live
         if not already:
             await self._announce(slug, "user_joined", state, self.me)
 

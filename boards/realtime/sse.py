@@ -68,8 +68,8 @@ class BoardEventStream(BoardHttpConsumer):
         await self.send_body(head, more_body=True)
         if resync:
             await self._send_resync(seq, resync)
-        for frame in missed:
-            await self.send_body(sse_message(wire.dumps(frame), frame["type"], frame["seq"]), more_body=True)
+        for event in missed:
+            await self.send_body(sse_message(event.text, event.type, event.seq), more_body=True)
         self.spawn(self._heartbeat())
 
     def _resume_point(self):
@@ -95,10 +95,10 @@ class BoardEventStream(BoardHttpConsumer):
         if resync:
             await self._send_resync(seq, resync)
             self.last = seq
-        for frame in frames:
-            if frame["seq"] > self.last:
-                await self.send_body(sse_message(wire.dumps(frame), frame["type"], frame["seq"]), more_body=True)
-                self.last = frame["seq"]
+        for event in frames:
+            if event.seq > self.last:
+                await self.send_body(sse_message(event.text, event.type, event.seq), more_body=True)
+                self.last = event.seq
         return True
 
     async def board_event(self, message):
