@@ -189,11 +189,11 @@ async def test_join_racing_a_revocation_is_refused(connect, users, ed, monkeypat
     carol = await connect("carol")
     await join(carol, "board-2")
     edc = await connect("ed")
-    layer = type(get_channel_layer())
+    layer = get_channel_layer()  # the one instance every consumer uses
     real = layer.group_add
 
-    async def add_then_revoke(self, group, channel):  # only ed joins from here on
-        await real(self, group, channel)
+    async def add_then_revoke(group, channel):  # only ed joins from here on
+        await real(group, channel)
         await sync_to_async(Membership.objects.filter(user=ed).delete)()
 
     monkeypatch.setattr(layer, "group_add", add_then_revoke)
