@@ -198,6 +198,19 @@ def test_an_owner_manages_members_from_the_panel_and_every_page_sees_it(browser,
     assert Membership.objects.filter(board__slug="board-1").count() == 2
 
 
+def test_a_member_whose_role_changes_gets_the_controls_of_the_new_role(browser, server):
+    alice = login(browser, server, "alice")
+    bob = login(browser, server, "bob")
+    assert bob.locator(".add-task").count() == 3
+    alice.click("#tab-members")
+    alice.select_option(".member[data-username=bob] .member-role", "viewer")
+    bob.locator(".tag-readonly").wait_for()  # the page redrew itself for a viewer
+    wait_live(bob)
+    assert bob.locator(".add-task, .add-column, .card-tools-toggle").count() == 0
+    alice.select_option(".member[data-username=bob] .member-role", "editor")
+    bob.locator(".add-column").wait_for()
+
+
 def test_a_viewer_removed_from_a_private_board_is_sent_away(browser, server):
     Membership.objects.create(board=Board.objects.get(slug="board-2"), user_id=_user("alice"), role="viewer")
     alice = login(browser, server, "alice", path="/boards/board-2/")
@@ -211,6 +224,7 @@ def test_a_viewer_removed_from_a_private_board_is_sent_away(browser, server):
 def test_the_owner_renames_and_deletes_the_board_and_every_page_follows(browser, server):
     alice = login(browser, server, "alice")
     bob = login(browser, server, "bob")
+    anonymous = login(browser, server, None)
     alice.click("#tab-settings")
     alice.fill("#board-settings-name", "Launch, renamed")
     alice.click(".board-settings button[type=submit]")
@@ -221,6 +235,8 @@ def test_the_owner_renames_and_deletes_the_board_and_every_page_follows(browser,
     alice.select_option("#board-settings-visibility", "private")
     alice.click(".board-settings button[type=submit]")
     bob.locator("#board-visibility", has_text="private").wait_for()
+    anonymous.wait_for_url("**/?gone=board-1&why=removed")  # not a member: out at once
+    assert "no longer have access" in anonymous.locator(".notice").inner_text()
 
     alice.click(".board-delete")
     bob.wait_for_url("**/?gone=board-1&why=deleted")
@@ -311,3 +327,10 @@ def _user(name):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username=name).pk
+
+
+def test_the_board_list_says_why_a_page_came_back_but_echoes_only_a_board_id(client, demo):
+    page = client.get("/?gone=board-9&why=deleted").content.decode()
+    assert "The board \u201cboard-9\u201d was deleted." in page
+    for query in ("gone=Call+us+now&why=deleted", "gone=board-9&why=whatever", "gone=%3Cb%3E&why=removed"):
+        assert 'class="notice"' not in client.get("/?" + query).content.decode(), query
