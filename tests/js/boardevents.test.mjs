@@ -132,3 +132,12 @@ test("activity sentences match the server's, made as each event is applied", () 
   // Our own change (an ack, no actor) is ours.
   assert.equal(sentence({ type: "list_created", _refs: ["r"], list: { name: "X" } }, null, ctx), "bob added the column \u201cX\u201d");
 });
+
+test("an avatar shows two initials and the same colour for the same name", async () => {
+  const { initials, hue } = await import("../../static/boards/js/tasks.js");
+  assert.equal(initials("alice"), "AL");
+  assert.equal(initials("mary jane"), "MJ");
+  assert.equal(initials("j.doe"), "JD");
+  assert.equal(hue("bob"), hue("bob"));
+  assert.ok(hue("bob") >= 0 && hue("bob") < 360);
+});

@@ -49,14 +49,17 @@ export function installActivity({ panel, model, slug, me }) {
     if (live) setTimeout(() => li.classList.remove("live"), LIVE_MARK_MS);
   }
 
-  function loadPage() {
+  // newest: the latest page again (after a snapshot reload skipped events), else the page before `oldest`.
+  function loadPage(newest) {
     if (loading) return;
     loading = true;
     more.disabled = true;
-    const q = "activity?limit=" + PAGE + (oldest !== null ? "&before=" + oldest : "");
+    list.setAttribute("aria-busy", "true"); // one announcement for the page, not one per entry
+    const q = "activity?limit=" + PAGE + (oldest !== null && newest !== true ? "&before=" + oldest : "");
     api("GET", boardUrl(slug, q)).then((res) => {
       loading = false;
       more.disabled = false;
+      list.removeAttribute("aria-busy");
       if (!res.ok || !res.body || !Array.isArray(res.body.activity)) {
         more.hidden = false;
         more.textContent = "Retry loading activity";
@@ -67,12 +70,12 @@ export function installActivity({ panel, model, slug, me }) {
         add(entry, false);
         if (oldest === null || entry.seq < oldest) oldest = entry.seq;
       }
-      more.hidden = !res.body.more;
+      if (newest !== true) more.hidden = !res.body.more;
       empty.hidden = shown.size > 0;
     });
   }
 
-  more.addEventListener("click", loadPage);
+  more.addEventListener("click", () => loadPage(false));
   loadPage();
 
   const ctx = {
@@ -80,6 +83,8 @@ export function installActivity({ panel, model, slug, me }) {
     listName: (id) => { const l = model.lists.find((x) => x.id === id); return l ? l.name : undefined; },
   };
   return {
+    /** The board was reloaded from a snapshot: its events were not applied one by one. */
+    catchUp() { loadPage(true); },
     /** BoardModel's onApply: one applied event and its subject before it. */
     applied(frame, prior) {
       add({ seq: frame.seq, text: sentence(frame, prior, ctx), at: null }, true);

@@ -52,7 +52,7 @@ export function installBoardUI({ root, model, renderer, sendChange, actions, slu
   const activity = installActivity({ panel: document.getElementById("panel-activity"), model, slug, me });
   model.onApply = (frame, prior) => activity.applied(frame, prior);
 
-  const seen = { members: -1, board: -1 };
+  const seen = { members: -1, board: -1, snapshots: model.counts.snapshots };
 
   function myRoleChanged() {
     if (myId === null) return false;
@@ -67,6 +67,10 @@ export function installBoardUI({ root, model, renderer, sendChange, actions, slu
   return {
     /** After anything changed the model. */
     refresh() {
+      if (model.counts.snapshots !== seen.snapshots) {
+        if (seen.snapshots > 0) activity.catchUp(); // a resync, not the page's first snapshot
+        seen.snapshots = model.counts.snapshots;
+      }
       if (model.revision.board !== seen.board) {
         seen.board = model.revision.board;
         settings.render();
