@@ -92,7 +92,6 @@ export function installTasks({ root, model, renderer, actions, canEdit }) {
     tools.className = "card-tools";
     const colSelect = document.createElement("select");
     colSelect.className = "card-move-list";
-    colSelect.setAttribute("aria-label", "Move to column");
     for (const l of model.lists) colSelect.add(new Option(l.name, l.id, false, l.id === (model.placeOf(k) || {}).listId));
     const up = makeButton("button", "button card-up", "↑");
     up.setAttribute("aria-label", "Move up");
@@ -100,22 +99,30 @@ export function installTasks({ root, model, renderer, actions, canEdit }) {
     down.setAttribute("aria-label", "Move down");
     const who = document.createElement("select");
     who.className = "card-assign";
-    who.setAttribute("aria-label", "Assignee");
-    who.add(new Option("Nobody", ""));
+    who.add(new Option("Unassigned", ""));
     const current = task.assignee ? task.assignee.name : "";
     for (const m of model.members) who.add(new Option(m.user.name, m.user.name, false, m.user.name === current));
     const close = makeButton("button", "button card-tools-close", "Done");
     const row1 = document.createElement("div");
     row1.className = "card-tools-row";
-    row1.append(colSelect, up, down);
+    row1.append(labelled("Column", colSelect), up, down);
     const row2 = document.createElement("div");
     row2.className = "card-tools-row";
-    row2.append(who, close);
+    row2.append(labelled("Assignee", who), close);
     tools.append(row1, row2);
     card.appendChild(tools);
     card.draggable = false;
     card.querySelector(".card-tools-toggle").setAttribute("aria-expanded", "true");
     colSelect.focus();
+  }
+
+  function labelled(text, control) {
+    const label = document.createElement("label");
+    label.className = "card-tools-label";
+    const span = document.createElement("span");
+    span.textContent = text;
+    label.append(span, control);
+    return label;
   }
 
   function closeTools(card) {
