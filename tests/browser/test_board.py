@@ -165,12 +165,17 @@ def test_an_assignee_set_on_one_page_shows_on_the_other_and_cards_move_by_keyboa
         "() => [...document.querySelectorAll(\".cards[data-list-id='list-done'] .card-title\")]"
         ".map(e => e.textContent).join('|') === 'Run manage.py demo|Write the README'"
     )
+    # Alt+ArrowLeft moves the card, not the browser back a page.
+    alice.keyboard.press("Alt+ArrowLeft")
+    card(bob, "list-doing", "Write the README").wait_for()
+    assert alice.url.endswith("/boards/board-1/")
 
     # Unassign: bob's page loses the chip.
-    card(alice, "list-done", "Write the README").hover()
-    card(alice, "list-done", "Write the README").locator(".card-tools-toggle").click()
+    card(alice, "list-doing", "Write the README").hover()
+    card(alice, "list-doing", "Write the README").locator(".card-tools-toggle").click()
     alice.locator(".card-assign").select_option("")
-    card(bob, "list-done", "Write the README").locator(".card-assignee").wait_for(state="detached")
+    card(bob, "list-doing", "Write the README").locator(".card-assignee").wait_for(state="detached")
+    assert Task.objects.get(title="Write the README").assignee is None
 
 
 def test_an_owner_manages_members_from_the_panel_and_every_page_sees_it(browser, server):

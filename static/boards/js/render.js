@@ -202,6 +202,8 @@ export class Renderer {
       else if (col.name && col.name.textContent !== l.name) {
         col.name.textContent = l.name;
         col.root.setAttribute("aria-label", l.name);
+        const input = col.root.querySelector(".add-task input");
+        if (input) input.setAttribute("aria-label", "New task title in " + l.name);
       }
       const at = container.children[i] || null;
       if (at !== col.root) container.insertBefore(col.root, at);
