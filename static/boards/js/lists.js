@@ -15,7 +15,7 @@ function listOf(model, id) { return model.lists.find((l) => l.id === id) || null
 export function installLists({ root, model, renderer, actions }) {
   const container = root.querySelector(".columns");
 
-  renderer.decorateColumn = (section) => {
+  renderer.columnHooks.push((section) => {
     const head = section.querySelector(".column-head");
     if (head.querySelector(".column-tools")) return;
     head.draggable = true;
@@ -33,7 +33,7 @@ export function installLists({ root, model, renderer, actions }) {
       tools.appendChild(b);
     }
     head.appendChild(tools);
-  };
+  });
 
   // The "add a column" form closes the row of columns.
   const form = makeOneFieldForm("add-column", {

@@ -42,9 +42,9 @@ export class Renderer {
     this.dropMarker = null;
     this.queued = false;
     this.listsRevision = model.revision.lists;
-    // Set by other modules (tasks.js, lists.js): extra parts of a card or column.
-    this.decorateCard = null;   // (cardEl, task with pending edits) after each render of a card
-    this.decorateColumn = null; // (sectionEl) once per column element
+    // Other modules (tasks.js, lists.js, …) push hooks here for extra parts of a card or column.
+    this.cardHooks = [];   // (cardEl, task with pending edits) after each render of a card
+    this.columnHooks = []; // (sectionEl) once per column element
     this.statusEl = document.getElementById("conn-status");
     this.viewersEl = document.getElementById("viewer-count");
     this.usersEl = document.getElementById("presence-users");
@@ -55,7 +55,7 @@ export class Renderer {
   adopt() {
     for (const section of this.root.querySelectorAll(".column[data-list-id]")) {
       this.columnEls[section.dataset.listId] = adoptColumn(section);
-      if (this.decorateColumn) this.decorateColumn(section);
+      for (const hook of this.columnHooks) hook(section);
     }
     for (const card of this.root.querySelectorAll(".card[data-task-id]")) {
       this.cardEls[card.dataset.taskId] = card;
@@ -124,7 +124,10 @@ export class Renderer {
     }
     el.dataset.version = String(t.version);
     el.classList.toggle("pending", busy);
-    if (this.decorateCard) this.decorateCard(el, over ? Object.assign({}, t, over) : t);
+    if (this.cardHooks.length) {
+      const shown = over ? Object.assign({}, t, over) : t;
+      for (const hook of this.cardHooks) hook(el, shown);
+    }
     return el;
   }
 
@@ -177,7 +180,7 @@ export class Renderer {
       form.dataset.listId = list.id;
       section.appendChild(form);
     }
-    if (this.decorateColumn) this.decorateColumn(section);
+    for (const hook of this.columnHooks) hook(section);
     return section;
   }
 

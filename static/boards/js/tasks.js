@@ -3,7 +3,7 @@
  * is assigned to (initials + name), and for editors a keyboard alternative
  * to drag and drop — a "Move / assign" panel on the card (move to a column,
  * up, down; pick an assignee among the members) and Alt+arrow keys on a
- * focused card. Renderer.decorateCard calls decorate() after each render of
+ * focused card. Renderer calls decorate() (a cardHook) after each render of
  * a card; the changes go through `actions` like a drop (main.js).
  */
 
@@ -34,7 +34,7 @@ export function avatar(name) {
 
 /** root, model, renderer, actions: {moveTask(k, listId, position), updateTask(k, fields, sent)}; canEdit. */
 export function installTasks({ root, model, renderer, actions, canEdit }) {
-  renderer.decorateCard = (el, task) => decorate(el, task);
+  renderer.cardHooks.push(decorate);
 
   function decorate(el, task) {
     const name = task.assignee ? task.assignee.name : "";
