@@ -126,20 +126,33 @@ export function installLists({ root, model, renderer, actions }) {
     e.dataTransfer.setData("text/plain", "column:" + dragging);
     head.closest(".column").classList.add("dragging");
   });
+  // Where it would land: a bar before that column (or before the add form, at the end).
+  let marked = null;
+  function mark(el) {
+    if (marked === el) return;
+    if (marked) marked.classList.remove("column-drop-before");
+    marked = el;
+    if (el) el.classList.add("column-drop-before");
+  }
   container.addEventListener("dragover", (e) => {
     if (!dragging) return;
     e.preventDefault();
     e.dataTransfer.dropEffect = "move";
+    const rest = model.lists.filter((l) => l.id !== dragging);
+    const at = rest[dropIndex(e.clientX)];
+    mark(at && renderer.columnEls[at.id] ? renderer.columnEls[at.id].root : form);
   });
   container.addEventListener("drop", (e) => {
     if (!dragging) return;
     e.preventDefault();
+    mark(null);
     const id = dragging;
     const to = dropIndex(e.clientX);
     if (to !== model.lists.findIndex((l) => l.id === id)) actions.moveList(id, to);
   });
   root.addEventListener("dragend", () => {
     if (!dragging) return;
+    mark(null);
     const col = renderer.columnEls[dragging];
     if (col) col.root.classList.remove("dragging");
     dragging = null;
