@@ -306,7 +306,9 @@ def test_a_viewer_sees_the_board_read_only(browser, server):
                         "#tab-settings", ".member-role", ".member-remove", ".add-member"):
             assert page.locator(control).count() == 0, control
         assert page.locator(".card[draggable=true]").count() == 0
-        page.click("#tab-members")
+        page.focus("#tab-activity")
+        page.keyboard.press("ArrowRight")  # the tabs follow the arrow keys
+        assert page.evaluate("document.activeElement.id") == "tab-members"
         page.locator(".member[data-username=alice] .member-role-tag", has_text="owner").wait_for()
         page.click("#tab-activity")
         page.locator(".activity-list .activity-entry").first.wait_for()
