@@ -10,6 +10,7 @@
  *   socket.js       the WebSocket: backoff, ping, dispatch by frame type
  *   render.js       the DOM, reconciled from the model's view
  *   interactions.js drag and drop, inline edit, add and delete
+ *   boardui.js      columns, assignees, members, activity, board settings
  * This file wires them: every server message goes to the model first
  * (model.receive), then the page does its part (status, presence, toasts).
  */
@@ -20,6 +21,7 @@ import { Recovery } from "./recovery.js";
 import { BoardSocket } from "./socket.js";
 import { Renderer } from "./render.js";
 import { installInteractions } from "./interactions.js";
+import { installBoardUI } from "./boardui.js";
 
 const ACK_TIMEOUT_MS = 20000;
 const PRESENCE_REFRESH_MS = 1500;
@@ -38,6 +40,7 @@ function start() {
   const ackTimers = new Map(); // ref -> timeout of a pending change
   let refCounter = 0;
   let presenceRefreshTimer = null;
+  let ui = null; // boardui.js
 
   const nextRef = (kind) => { refCounter += 1; return kind + "-" + Date.now().toString(36) + "-" + refCounter; };
   const toast = (text) => renderer.toast(text);
@@ -63,6 +66,7 @@ function start() {
   function afterModel() {
     recovery.sync();
     renderer.schedule();
+    if (ui) ui.refresh();
   }
 
   function clearAckTimer(ref) {
@@ -125,6 +129,7 @@ function start() {
         if (dropped) refreshPresenceSoon();
         renderer.renderPeople(presence.names());
       },
+      board_deleted(msg) { if (msg.boardId === SLUG) ui.boardDeleted(); },
       // Board events (task_*, and any newer kind: its seq still counts); `left` and the rest: nothing.
       default(msg) {
         if (model.receive(msg).kind === "event") afterModel();
@@ -133,6 +138,7 @@ function start() {
   });
 
   function onError(msg) {
+    if (ui.handleError(msg)) return;
     const ref = msg.ref;
     if (typeof ref === "string" && ref.indexOf("join-") === 0) {
       renderer.setStatus("offline");
@@ -149,7 +155,7 @@ function start() {
       toast("Someone changed “" + msg.task.title + "” first; your change was not saved.");
     } else {
       toast(msg.error || "The server refused that change.");
-      if (r.op.kind !== "create") recovery.reloadSnapshot();
+      if (r.op.kind !== "create" && r.op.key) recovery.reloadSnapshot();
     }
     afterModel();
   }
@@ -198,14 +204,15 @@ function start() {
       if (!t) return;
       sendChange({ kind: "delete", key: k, id: t.id }, { type: "delete_task", taskId: t.id });
     },
-    updateTask(k, fields) {
+    updateTask(k, fields, sent = fields) { // `fields` drawn until the ack, `sent` sent
       const t = model.tasks[k];
       if (!t) return;
-      const frame = Object.assign({ type: "update_task", taskId: t.id, version: t.version }, fields);
+      const frame = Object.assign({ type: "update_task", taskId: t.id, version: t.version }, sent);
       sendChange({ kind: "update", key: k, id: t.id, fields }, frame);
     },
   };
 
+  ui = installBoardUI({ root, model, renderer, sendChange, actions, slug: SLUG, canEdit: CAN_EDIT });
   if (CAN_EDIT) installInteractions({ root, model, renderer, actions });
 
   renderer.adopt();

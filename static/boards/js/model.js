@@ -14,71 +14,43 @@
  *
  * Event kinds: BoardModel.handlers maps a frame `type` to a function
  * (model, frame) → false when the frame names something the model does not
- * know (then `needsSnapshot` is set). A frame of a type with no handler
- * still takes its seq: every board event shares one gap-free seq per board.
+ * know (then `needsSnapshot` is set); columns, the board and its members are
+ * handled in boardevents.js. A frame of a type with no handler still takes
+ * its seq: every board event shares one gap-free seq per board.
  */
 
-export function key(id) { return String(id); }
+import { BOARD_HANDLERS, priorOf, sortMembers } from "./boardevents.js";
+import { TASK_HANDLERS, clamp, key, removeKey } from "./taskevents.js";
 
-export function clamp(n, lo, hi) {
-  n = typeof n === "number" && isFinite(n) ? Math.floor(n) : hi;
-  return Math.max(lo, Math.min(hi, n));
-}
+export { clamp, key };
 
 // Frames that are not board events (some carry a `seq` that is not theirs);
 // any other frame with this board's `boardId` and a numeric `seq` is one.
 export const CONTROL_TYPES = new Set([
   "joined", "left", "pong", "ack", "error", "resync_required", "user_joined", "user_left", "presence",
+  "board_deleted",
 ]);
 
-export const ACK_TYPES = { create: "task_created", move: "task_moved", update: "task_updated", "delete": "task_deleted" };
-
-function removeKey(target, k) {
-  for (const listId in target) {
-    const i = target[listId].indexOf(k);
-    if (i !== -1) { target[listId].splice(i, 1); return; }
-  }
-}
-
-function placeTask(target, task) {
-  const k = key(task.id);
-  removeKey(target, k);
-  const arr = target[task.listId];
-  if (!arr) return false;
-  arr.splice(clamp(task.position, 0, arr.length), 0, k);
-  return true;
-}
-
-// --- event handlers: (model, frame) → false when the model cannot follow ---
-
-function applyTask(model, frame) {
-  const t = frame.task;
-  if (!t) return true;
-  const k = key(t.id);
-  model.tasks[k] = t;
-  if (!placeTask(model.order, t)) { delete model.tasks[k]; return false; }
-  return true;
-}
-
-function applyTaskDeleted(model, frame) {
-  const k = key(frame.taskId);
-  removeKey(model.order, k);
-  delete model.tasks[k];
-  return true;
-}
+// Our change's kind → the event its ack stands for, and what the ack carries.
+export const ACK_TYPES = {
+  create: "task_created", move: "task_moved", update: "task_updated", "delete": "task_deleted",
+  createList: "list_created", updateList: "list_updated", moveList: "list_moved", deleteList: "list_deleted",
+};
+const ACK_FIELDS = ["task", "taskId", "list", "listId"];
 
 export class BoardModel {
   static handlers = {
-    task_created: applyTask,
-    task_moved: applyTask,
-    task_updated: applyTask,
-    task_deleted: applyTaskDeleted,
+    ...TASK_HANDLERS,
+    ...BOARD_HANDLERS,
   };
 
   /** @param {{boardId?: string, onApply?: (frame: object) => void}} options */
   constructor({ boardId = null, onApply = null } = {}) {
     this.boardId = boardId;
-    this.onApply = onApply;   // called once per applied seq, in order
+    this.onApply = onApply;   // (frame, prior) once per applied seq, in order
+    this.board = { id: boardId, name: "", visibility: "" };
+    this.members = [];        // [{user: {id, name}, role}], owners first
+    this.revision = { lists: 0, members: 0, board: 0 }; // bumped on each change, for the page
     this.lists = [];          // [{id, name, position}] in display order
     this.order = {};          // listId -> [taskKey] (confirmed, at lastSeq)
     this.tasks = {};          // taskKey -> task (wire shape)
@@ -96,6 +68,9 @@ export class BoardModel {
   /** Replace the confirmed board with a snapshot (GET /api/boards/<id>/). */
   load(snap) {
     this.lists = (snap.lists || []).slice();
+    if (snap.name !== undefined) this.board = { id: snap.id || this.boardId, name: snap.name, visibility: snap.visibility };
+    if (Array.isArray(snap.members)) this.members = sortMembers(snap.members);
+    for (const part in this.revision) this.revision[part] += 1;
     this.order = {};
     this.tasks = {};
     for (const l of this.lists) this.order[l.id] = [];
@@ -140,6 +115,7 @@ export class BoardModel {
   }
 
   applySeq(frame) {
+    const prior = this.onApply ? priorOf(this, frame) : null;
     const ok = this.applyChange(frame);
     this.lastSeq = frame.seq;
     if (this.lastSeq > this.knownSeq) this.knownSeq = this.lastSeq;
@@ -147,7 +123,7 @@ export class BoardModel {
     this.settleRefs(frame);
     if (!frame._refs && frame.task) this.flash.add(key(frame.task.id));
     if (!ok) this.needsSnapshot = true;
-    if (this.onApply) this.onApply(frame);
+    if (this.onApply) this.onApply(frame, prior);
   }
 
   drain() {
@@ -198,8 +174,9 @@ export class BoardModel {
     const op = msg.ref ? this.pending.get(msg.ref) : null;
     if (!op) return null;
     const frame = { type: ACK_TYPES[op.kind], boardId: this.boardId, seq: msg.seq, _refs: [msg.ref] };
-    if (op.kind === "delete") frame.taskId = msg.taskId !== undefined ? msg.taskId : op.id;
-    else frame.task = msg.task;
+    for (const f of ACK_FIELDS) if (msg[f] !== undefined) frame[f] = msg[f];
+    if (op.kind === "delete" && frame.taskId === undefined) frame.taskId = op.id;
+    if (op.kind === "deleteList" && frame.listId === undefined) frame.listId = op.id;
     if (op.kind === "create" && msg.task) this.flash.add(key(msg.task.id));
     if (typeof msg.seq === "number") {
       this.processFrame(frame);

@@ -12,6 +12,22 @@ export function makeButton(type, className, text) {
   return button;
 }
 
+/** A one-field form ("Add a task…", "Add a column…"): {name, maxLength, placeholder, label}. */
+export function makeOneFieldForm(className, field, buttonText) {
+  const form = document.createElement("form");
+  form.className = className;
+  form.autocomplete = "off";
+  const input = document.createElement("input");
+  input.type = "text";
+  input.name = field.name;
+  input.maxLength = field.maxLength;
+  input.required = true;
+  input.placeholder = field.placeholder;
+  input.setAttribute("aria-label", field.label);
+  form.append(input, makeButton("submit", "button", buttonText));
+  return form;
+}
+
 const STATUS_LABELS = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", offline: "offline" };
 const TOAST_MS = 4500;
 
@@ -25,6 +41,10 @@ export class Renderer {
     this.cardEls = {};     // taskKey -> card element
     this.dropMarker = null;
     this.queued = false;
+    this.listsRevision = model.revision.lists;
+    // Other modules (tasks.js, lists.js, …) push hooks here for extra parts of a card or column.
+    this.cardHooks = [];   // (cardEl, task with pending edits) after each render of a card
+    this.columnHooks = []; // (sectionEl) once per column element
     this.statusEl = document.getElementById("conn-status");
     this.viewersEl = document.getElementById("viewer-count");
     this.usersEl = document.getElementById("presence-users");
@@ -35,6 +55,7 @@ export class Renderer {
   adopt() {
     for (const section of this.root.querySelectorAll(".column[data-list-id]")) {
       this.columnEls[section.dataset.listId] = adoptColumn(section);
+      for (const hook of this.columnHooks) hook(section);
     }
     for (const card of this.root.querySelectorAll(".card[data-task-id]")) {
       this.cardEls[card.dataset.taskId] = card;
@@ -50,6 +71,8 @@ export class Renderer {
   render() {
     this.queued = false;
     const model = this.model;
+    const focused = document.activeElement; // moving a node blurs what is inside it
+    if (model.revision.lists !== this.listsRevision) this.buildColumns();
     const view = model.view();
     const seen = new Set();
     this.removeDropMarker();
@@ -85,6 +108,7 @@ export class Renderer {
       }
       model.flash.clear();
     }
+    if (focused && focused !== document.activeElement && focused.isConnected) focused.focus();
   }
 
   cardFor(k, over, busy) {
@@ -100,6 +124,10 @@ export class Renderer {
     }
     el.dataset.version = String(t.version);
     el.classList.toggle("pending", busy);
+    if (this.cardHooks.length) {
+      const shown = over ? Object.assign({}, t, over) : t;
+      for (const hook of this.cardHooks) hook(el, shown);
+    }
     return el;
   }
 
@@ -131,6 +159,7 @@ export class Renderer {
     const section = document.createElement("section");
     section.className = "column";
     section.dataset.listId = list.id;
+    section.setAttribute("aria-label", list.name);
     const head = document.createElement("header");
     head.className = "column-head";
     const h2 = document.createElement("h2");
@@ -145,26 +174,19 @@ export class Renderer {
     section.appendChild(head);
     section.appendChild(cards);
     if (this.canEdit) {
-      const form = document.createElement("form");
-      form.className = "add-task";
+      const form = makeOneFieldForm("add-task", {
+        name: "title", maxLength: 200, placeholder: "Add a task…", label: "New task title in " + list.name,
+      }, "Add");
       form.dataset.listId = list.id;
-      form.autocomplete = "off";
-      const input = document.createElement("input");
-      input.type = "text";
-      input.name = "title";
-      input.maxLength = 200;
-      input.required = true;
-      input.placeholder = "Add a task…";
-      input.setAttribute("aria-label", "New task title in " + list.name);
-      form.appendChild(input);
-      form.appendChild(makeButton("submit", "button", "Add"));
       section.appendChild(form);
     }
+    for (const hook of this.columnHooks) hook(section);
     return section;
   }
 
   /** Make the column elements match the model's lists (they change on a snapshot). */
   buildColumns() {
+    this.listsRevision = this.model.revision.lists;
     const lists = this.model.lists;
     const container = this.root.querySelector(".columns");
     const wanted = new Set(lists.map((l) => l.id));
@@ -180,7 +202,12 @@ export class Renderer {
     lists.forEach((l, i) => {
       let col = this.columnEls[l.id];
       if (!col) col = this.columnEls[l.id] = adoptColumn(this.createColumn(l));
-      else if (col.name && col.name.textContent !== l.name) col.name.textContent = l.name;
+      else if (col.name && col.name.textContent !== l.name) {
+        col.name.textContent = l.name;
+        col.root.setAttribute("aria-label", l.name);
+        const input = col.root.querySelector(".add-task input");
+        if (input) input.setAttribute("aria-label", "New task title in " + l.name);
+      }
       const at = container.children[i] || null;
       if (at !== col.root) container.insertBefore(col.root, at);
     });
