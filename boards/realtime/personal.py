@@ -98,3 +98,5 @@ class PersonalHandlers:
             return
         await self.send(text_data=message["text"])
         await self.close(code=CLOSE_SESSION_ENDED)
+        for slug in list(self.joined):  # out of the rooms now, not when the server reports the close
+            await self._leave_board(slug)
