@@ -51,7 +51,7 @@ class MemoryMarks:
         if old is None or old[1] != channel:
             return False
         del marks[(task_id, user_id)]
-        return old[2] > time.time()
+        return True
 
     async def marks(self, board):
         now = time.time()
@@ -69,13 +69,11 @@ return 0
 """
 
 _CLEAR = """
--- KEYS: the board's marks ; ARGV: field, channel, now
+-- KEYS: the board's marks ; ARGV: field, channel
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return 0 end
-local mark = cjson.decode(old)
-if mark['channel'] ~= ARGV[2] then return 0 end
+if cjson.decode(old)['channel'] ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-if mark['expires'] <= tonumber(ARGV[3]) then return 0 end
 return 1
 """
 
@@ -97,7 +95,7 @@ class RedisMarks:
         return bool(await self._set(keys=[self._key(board)], args=[f"{task_id}:{user['id']}", entry, now, now + ttl]))
 
     async def clear(self, board, task_id, user_id, channel):
-        return bool(await self._clear(keys=[self._key(board)], args=[f"{task_id}:{user_id}", channel, time.time()]))
+        return bool(await self._clear(keys=[self._key(board)], args=[f"{task_id}:{user_id}", channel]))
 
     async def marks(self, board):
         now, live = time.time(), []
