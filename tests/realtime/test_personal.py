@@ -347,3 +347,25 @@ async def test_ending_a_users_sessions_closes_every_socket_of_theirs_with_4401(c
         assert await sync_to_async(sessions_of)("bob") == 0
         assert await sync_to_async(count)(Token, user__username="bob") == 0
     assert (await send(alice, type="ping"))["type"] == "pong"  # alice is untouched
+
+
+async def test_ending_a_users_sessions_ends_their_sse_streams(quiet_demo):
+    from tests.conftest import session_cookie
+    from tests.support.httpclient import AsgiHttp, group_members
+
+    cookie = [(b"cookie", await sync_to_async(session_cookie)(await sync_to_async(user)("bob")))]
+    stream = await AsgiHttp("/boards/board-1/events", "", cookie).start()
+    other = await AsgiHttp("/boards/board-1/events", "", []).start()  # anonymous: untouched
+    await stream.events(1)
+    await other.events(1)
+    from boards.accounts import log_out_everywhere
+
+    await sync_to_async(lambda: log_out_everywhere(user("bob")))()
+    (error,) = await stream.events(1)
+    assert error["event"] == "error" and error["data"]["code"] == "forbidden"
+    while not stream.complete:
+        await stream._next(2)
+    assert not await group_members(f"user.{(await sync_to_async(user)('bob')).pk}")
+    assert not other.complete
+    await stream.close()
+    await other.close()
