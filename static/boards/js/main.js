@@ -20,6 +20,9 @@ import { Recovery } from "./recovery.js";
 import { BoardSocket } from "./socket.js";
 import { Renderer } from "./render.js";
 import { installInteractions } from "./interactions.js";
+import { installPersonal } from "./notify.js";
+import { installStatus } from "./status.js";
+import { installEditing } from "./editing.js";
 
 const ACK_TIMEOUT_MS = 20000;
 const PRESENCE_REFRESH_MS = 1500;
@@ -220,6 +223,11 @@ function start() {
     if (socket.joined) socket.send({ type: "ping" });
     else socket.reconnectNow();
   });
+
+  // SPEC §11 on this socket: banner and bell, presence status, editing marks.
+  installPersonal({ socket });
+  installStatus({ socket, slug: SLUG });
+  if (CAN_EDIT) installEditing({ socket, root, slug: SLUG, username: root.dataset.username });
 
   socket.connect();
 }
