@@ -180,3 +180,51 @@ async def test_bad_editing_frames_are_refused_and_nothing_is_sent(connect, users
         assert (reply["type"], reply.get("code"), reply.get("ref")) == ("error", code, "x"), (frame, reply)
     await nothing(alice)
     assert (await join(alice))["editing"] == []
+
+
+# --- the same in scaled mode: statuses and marks in Redis (Lua scripts) -----------------
+
+
+@pytest.mark.redis
+async def test_in_redis_a_user_is_active_while_any_of_their_tabs_is(redis_mode, connect, users):
+    await test_a_user_is_active_while_any_of_their_tabs_is(connect, users)
+
+
+@pytest.mark.redis
+async def test_in_redis_a_status_change_reaches_the_others_and_shows_in_joined(redis_mode, connect, users):
+    await test_a_status_change_reaches_the_others_and_shows_in_joined(connect, users)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("how", ["ttl", "leave", "task_deleted"])
+async def test_in_redis_an_editing_mark_ends_with_its_ttl_its_connection_or_its_task(redis_mode, connect, users, settings, how):
+    await test_an_editing_mark_ends_with_its_ttl_its_connection_or_its_task(connect, users, settings, how)
+
+
+@pytest.mark.redis
+async def test_in_redis_a_swept_process_takes_its_statuses_along(redis_mode, users):
+    """A dead process's away connection must not leave its user away (or counted) forever."""
+    from django.conf import settings as conf
+
+    from boards.realtime.presence.redis_store import RedisPresence
+
+    def store():
+        return RedisPresence(conf.LIVEBOARD_REDIS_HOST, prefix=conf.LIVEBOARD_REDIS_PREFIX, ttl=0.2, sweep_interval=0.1)
+
+    dead, alive = store(), store()
+    bob = {"id": 7, "name": "bob"}
+    await dead.add("b", "c-dead", bob)
+    await alive.add("b", "c-alive", bob, "away")
+    _, changed, entry, _, viewers = await dead.set_status("b", "c-dead", "away")
+    assert (changed, entry["status"], viewers) == (True, "away", 2)
+    _, changed, entry, _, _ = await dead.set_status("b", "c-dead", "active")
+    assert (changed, entry["status"]) == (True, "active")
+    await dead.close()
+    await asyncio.sleep(0.3)
+    await alive.sweep()  # (or its own heartbeat task already did)
+    (only,) = (await alive.state("b")).users
+    assert (only["name"], only["status"]) == ("bob", "away")  # the dead tab's "active" went with it
+    await alive.remove("b", "c-alive")
+    keys = [k async for k in alive.redis.scan_iter(match=f"{conf.LIVEBOARD_REDIS_PREFIX}:presence:b:u*")]
+    assert keys == []
+    await alive.close()
