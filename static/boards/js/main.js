@@ -227,7 +227,7 @@ function start() {
   // SPEC §11 on this socket: banner and bell, presence status, editing marks.
   installPersonal({ socket });
   installStatus({ socket, slug: SLUG });
-  if (CAN_EDIT) installEditing({ socket, root, slug: SLUG, username: root.dataset.username });
+  installEditing({ socket, root, slug: SLUG, username: root.dataset.username }); // viewers see marks too
 
   socket.connect();
 }
