@@ -109,3 +109,53 @@ class BoardEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- SPEC §11: announcements, notifications, ending a user's sessions -----------------
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import UserAdmin  # noqa: E402
+
+from . import accounts  # noqa: E402
+from .models import Announcement, Notification  # noqa: E402
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    """Saving a new announcement sends it to every open socket (boards.announcements)."""
+
+    list_display = ("created", "level", "text", "created_by")
+    list_filter = ("level",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created", "user", "kind", "text", "read")
+    list_filter = ("kind", "read")
+    search_fields = ("user__username", "text")
+    raw_id_fields = ("user", "actor")
+
+
+@admin.action(description="Log out everywhere (end their sessions and sockets)")
+def log_out_everywhere(modeladmin, request, queryset):
+    for user in queryset:
+        accounts.log_out_everywhere(user)
+    modeladmin.message_user(request, f"Logged out {queryset.count()} user(s) everywhere.")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class LiveboardUserAdmin(UserAdmin):
+    """Django's user admin, plus "log out everywhere"; deactivating or deleting
+    a user here ends their sessions too (boards.accounts)."""
+
+    actions = [log_out_everywhere]

@@ -7,6 +7,7 @@ class BoardsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the broadcast signals)
+        from . import accounts, announcements, notifications  # noqa: F401  (SPEC §11 receivers)
         from . import tuning
         from .tuning import checks  # noqa: F401  (registers the liveboard system checks)
 

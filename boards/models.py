@@ -329,3 +329,8 @@ class WsTicket(models.Model):
 
     def __str__(self):
         return f"ticket for {self.user} until {self.expires:%H:%M:%S}"
+
+
+
+# SPEC §11's models (announcements, notifications) live in their own module.
+from .personal_models import ANNOUNCEMENT_MAX, NOTIFICATION_TEXT_MAX, Announcement, Notification  # noqa: E402,F401

@@ -261,3 +261,77 @@ def first_error(errors, prefix=""):
     if isinstance(errors, list) and errors:
         return str(errors[0])
     return "Invalid request"
+
+
+# --- beyond the board room (SPEC §11): WebSocket messages and REST bodies -----------
+
+ANNOUNCEMENT_LEVELS = ("info", "warning", "critical")
+DIRECT_TEXT_MAX = 2000
+READ_IDS_MAX = 1000
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A ChoiceField that takes only strings (DRF's compares str(value))."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=str(data)[:40])
+        return super().to_internal_value(data)
+
+
+class StrictTrueField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true."}
+
+    def to_internal_value(self, data):
+        if data is not True:
+            self.fail("invalid")
+        return True
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class CreateAnnouncement(StrictSerializer):
+    """POST /api/announcements/ (staff)."""
+
+    text = StrictCharField(min_length=1, max_length=500)
+    level = StrictChoiceField(choices=ANNOUNCEMENT_LEVELS, required=False, default="info")
+
+
+class ReadNotifications(StrictSerializer):
+    """`read_notifications` (WS) and POST /api/notifications/read/: {ids} or {all: true}."""
+
+    ids = serializers.ListField(child=StrictIntegerField(min_value=1, max_value=MAX_ID), max_length=READ_IDS_MAX, required=False)
+    all = StrictTrueField(required=False)
+
+    def validate(self, attrs):
+        if ("ids" in attrs) == ("all" in attrs):
+            raise serializers.ValidationError("Give either ids (a list) or all: true.")
+        return attrs
+
+
+class DirectMessage(StrictSerializer):
+    """`direct` (WS) and POST /api/messages/."""
+
+    to = StrictCharField(min_length=1, max_length=150)
+    text = StrictCharField(min_length=1, max_length=DIRECT_TEXT_MAX, trim_whitespace=False)
+
+    def validate_text(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("Must not be blank.")
+        return value
+
+
+class StatusMessage(StrictSerializer):
+    status = StrictChoiceField(choices=("active", "away"))
+
+
+class EditingMessage(StrictSerializer):
+    taskId = task_id_field()
+    editing = StrictBooleanField()

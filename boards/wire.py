@@ -70,11 +70,14 @@ def error(code, message, ref=None, **extra):
     return with_ref(frame, ref)
 
 
-def joined(board, seq, viewers=None, users=None, ref=None):
-    """A WebSocket join's reply; the SSE stream's first event has no presence."""
+def joined(board, seq, viewers=None, users=None, ref=None, editing=None):
+    """A WebSocket join's reply; the SSE stream's first event has no presence.
+    `editing`: the board's current editing marks (SPEC §11), WebSocket only."""
     frame = {"type": "joined", "boardId": board, "seq": seq}
     if viewers is not None:
         frame = {"type": "joined", "boardId": board, "viewers": viewers, "users": users, "seq": seq}
+    if editing is not None:
+        frame["editing"] = editing
     return with_ref(frame, ref)
 
 
@@ -118,9 +121,13 @@ def presence_change(kind, board, viewers, user):
     return {"type": kind, "boardId": board, "viewers": viewers, "user": user}
 
 
-def presence_batch(board, viewers, joined_users, left_users):
-    """The coalesced `presence` frame of a busy board (SPEC §4)."""
-    return {"type": "presence", "boardId": board, "viewers": viewers, "joined": joined_users, "left": left_users}
+def presence_batch(board, viewers, joined_users, left_users, changed_users=None):
+    """The coalesced `presence` frame of a busy board (SPEC §4); `changed`:
+    users whose status changed in the interval (SPEC §11), only when some did."""
+    frame = {"type": "presence", "boardId": board, "viewers": viewers, "joined": joined_users, "left": left_users}
+    if changed_users:
+        frame["changed"] = changed_users
+    return frame
 
 
 # --- HTTP bodies ------------------------------------------------------------------
@@ -151,3 +158,67 @@ def activity_entry(seq, kind, actor, at, text):
 def events_resync(seq, reason):
     """GET /api/boards/<id>/events when the events are no longer kept (409)."""
     return {"type": "resync_required", "detail": reason, "events": [], "seq": seq}
+
+
+# --- beyond the board room (SPEC §11) ------------------------------------------------
+
+
+def iso(when):
+    """A datetime as the wire writes it: ISO 8601, UTC as `Z`."""
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def announcement(ann):
+    return {"type": "announcement", "id": ann.pk, "text": ann.text, "level": ann.level, "sentAt": iso(ann.created)}
+
+
+def notification_dict(note, actor=None):
+    """`actor`: the actor's {"id","name"} when already known (no query)."""
+    if actor is None and note.actor_id is not None:
+        actor = user_dict(note.actor)
+    return {
+        "id": note.pk,
+        "kind": note.kind,
+        "text": note.text,
+        "boardId": note.board_slug,
+        "taskId": note.task_id,
+        "actor": actor,
+        "createdAt": iso(note.created),
+        "read": note.read,
+    }
+
+
+def notification(note, actor=None):
+    return {"type": "notification", "notification": notification_dict(note, actor)}
+
+
+def notifications_read(ids, unread):
+    """To a user's other sockets: `ids` (a list) or "all" were marked read."""
+    return {"type": "notifications_read", "ids": ids, "unread": unread}
+
+
+def reply(ref, **body):
+    """The `ack` of a request that is not a board change (SPEC §11)."""
+    return with_ref({"type": "ack", **body}, ref)
+
+
+def sessions_ended():
+    """The last frame of a socket whose user was deactivated, deleted or logged out everywhere."""
+    return error("forbidden", "Your session has ended; log in again")
+
+
+def status_user(user, status, last_seen):
+    return {"id": user["id"], "name": user["name"], "status": status, "lastSeen": last_seen}
+
+
+def status_changed(board, user):
+    return {"type": "status_changed", "boardId": board, "user": user}
+
+
+def editing(board, task_id, user, is_editing):
+    return {"type": "editing", "boardId": board, "taskId": task_id, "user": user, "editing": is_editing}
+
+
+def editing_mark(task_id, user):
+    """One entry of `joined`'s "editing" list."""
+    return {"taskId": task_id, "user": user}

@@ -305,6 +305,12 @@ LIVEBOARD_SSE_HEARTBEAT = env_float("LIVEBOARD_SSE_HEARTBEAT", 15.0)
 LIVEBOARD_REPLAY_LIMIT = env_int("LIVEBOARD_REPLAY_LIMIT", 10_000)
 LIVEBOARD_TICKET_TTL = env_int("LIVEBOARD_TICKET_TTL", 60)
 LIVEBOARD_PRESENCE_COALESCE_THRESHOLD = env_int("LIVEBOARD_PRESENCE_COALESCE_THRESHOLD", 50)
+# SPEC §11: announcements shown to pages opened later (s); an editing mark's
+# life without a refresh (s); how often a socket's frames refresh its user's
+# lastSeen in the presence store (s: one write per board per interval, not per frame).
+LIVEBOARD_ANNOUNCEMENT_TTL = env_int("LIVEBOARD_ANNOUNCEMENT_TTL", 3600)
+LIVEBOARD_EDITING_TTL = env_float("LIVEBOARD_EDITING_TTL", 30.0)
+LIVEBOARD_LAST_SEEN_INTERVAL = env_float("LIVEBOARD_LAST_SEEN_INTERVAL", 10.0)
 LIVEBOARD_PRESENCE_INTERVAL = env_float("LIVEBOARD_PRESENCE_INTERVAL", 1.0)
 # Redis presence: a process that stops beating for TTL seconds is swept by
 # the others within SWEEP more; its viewers get user_left.

@@ -73,6 +73,7 @@ async def test_revoked_member_is_removed_from_the_room_and_told(connect, users, 
 
     await member_removed(edc)
     assert await next_frame(edc) == FORBIDDEN_B2
+    assert (await next_frame(edc))["notification"]["kind"] == "removed_from_board"  # SPEC §11
     await member_removed(carol)
     left = await next_frame(carol)
     assert left == {"type": "user_left", "boardId": "board-2", "viewers": 1, "user": {"id": ed.pk, "name": "ed"}}
@@ -200,6 +201,7 @@ async def test_join_racing_a_revocation_is_refused(connect, users, ed, monkeypat
     reply = await send(edc, type="join", boardId="board-2")
     assert reply == {"type": "error", "code": "forbidden", "error": "You may not view board board-2"}
     await sync_to_async(rest_create)("carol", "private")
+    assert (await next_frame(edc))["notification"]["kind"] == "removed_from_board"  # SPEC §11; nothing else
     await nothing(edc)
     await member_removed(carol)
     assert (await next_frame(carol))["type"] == "task_created"  # and no user_joined/user_left

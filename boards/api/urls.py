@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import boards, views
+from . import boards, personal, views
 
 urlpatterns = [
     path("auth/token/", views.ObtainToken.as_view(), name="api-token"),
@@ -16,4 +16,8 @@ urlpatterns = [
     path("tasks/<int:task_id>/", views.task_detail, name="api-task-detail"),
     path("lists/", views.list_create, name="api-list-create"),
     path("lists/<str:list_id>/", views.list_detail, name="api-list-detail"),
+    path("announcements/", personal.announcement_list, name="api-announcements"),
+    path("notifications/", personal.notification_list, name="api-notifications"),
+    path("notifications/read/", personal.notifications_read, name="api-notifications-read"),
+    path("messages/", personal.message_create, name="api-messages"),
 ]

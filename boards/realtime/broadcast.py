@@ -28,13 +28,16 @@ def group_name(board_slug):
 
 def event_message(board_slug, frame, exclude=None, text=None):
     """The channel-layer message that carries a board event to consumers."""
-    return {
+    message = {
         "type": "board.event",
         "board": board_slug,
         "seq": frame.get("seq"),
         "text": wire.dumps(frame) if text is None else text,
         "exclude": exclude,
     }
+    if frame.get("type") == "task_deleted":
+        message["task_gone"] = frame.get("taskId")  # its editing marks go too (realtime/editing.py)
+    return message
 
 
 def send_event(board_slug, frame, exclude=None, text=None):
@@ -90,3 +93,49 @@ def presence_message(board_slug, frame, version, exclude=None):
 
 async def send_presence(board_slug, frame, version, exclude=None):
     await get_channel_layer().group_send(group_name(board_slug), presence_message(board_slug, frame, version, exclude))
+
+
+# --- beyond the board room (SPEC §11): everyone, one user -----------------------------
+# Same rule as above: called from on_commit callbacks only (boards.notifications,
+# boards.accounts), so a rolled-back change sends nothing.
+
+EVERYONE = "everyone"  # every open WebSocket on every process joins it (boards.realtime.personal)
+
+
+def user_group(user_id):
+    """Every open socket (and SSE stream) of one logged-in user, on every process."""
+    return f"user.{int(user_id)}"
+
+
+def send_to_everyone(frame):
+    """One frame to every open WebSocket, joined to a board or not (announcements)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "site.frame", "text": wire.dumps(frame)}
+    outbox.post(layer.group_send, EVERYONE, message, what=f"{frame.get('type')} to everyone")
+
+
+def send_to_user(user_id, frame, exclude=None):
+    """One frame to every socket of `user_id` except channel `exclude` (notifications)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "user.frame", "text": wire.dumps(frame), "exclude": exclude}
+    outbox.post(layer.group_send, user_group(user_id), message, what=f"{frame.get('type')} to user {user_id}")
+
+
+def send_sessions_ended(user_id):
+    """Every socket of `user_id` gets the forbidden error and closes 4401; SSE streams end."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "user.ended", "text": wire.dumps(wire.sessions_ended())}
+    outbox.post(layer.group_send, user_group(user_id), message, what=f"sessions of user {user_id} ended")
+
+
+async def send_ephemeral(board_slug, frame, exclude=None):
+    """A frame to the board's room that is no event: no seq, not logged, not
+    replayed (editing marks, SPEC §11); only sockets joined to the board forward it."""
+    message = {"type": "board.presence", "board": board_slug, "text": wire.dumps(frame), "exclude": exclude}
+    await get_channel_layer().group_send(group_name(board_slug), message)

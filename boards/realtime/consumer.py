@@ -24,10 +24,13 @@ from django.contrib.auth.models import AnonymousUser
 
 from boards import validation, wire
 from boards.errors import BadRequest, LiveboardError
+from boards.realtime.editing import EditingHandlers
 from boards.realtime.listops import ListHandlers
+from boards.realtime.personal import PersonalHandlers
 from boards.realtime.presence import get_presence
 from boards.realtime.ratelimit import TokenBucket
 from boards.realtime.rooms import RoomHandlers
+from boards.realtime.status import StatusHandlers
 from boards.realtime.taskops import TaskHandlers
 from boards.tuning.fastconsumer import LeanDispatchMixin
 
@@ -40,9 +43,14 @@ CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 
 
-class BoardConsumer(LeanDispatchMixin, RoomHandlers, TaskHandlers, ListHandlers, AsyncWebsocketConsumer):
-    # Client frame `type` → handler; each mixin brings its own (rooms.py, taskops.py, listops.py).
+class BoardConsumer(
+    LeanDispatchMixin, RoomHandlers, TaskHandlers, ListHandlers,
+    PersonalHandlers, StatusHandlers, EditingHandlers,  # SPEC §11: personal.py, status.py, editing.py
+    AsyncWebsocketConsumer,
+):
+    # Client frame `type` → handler; each mixin brings its own (rooms.py, taskops.py, listops.py, …).
     HANDLERS = {**RoomHandlers.HANDLERS, **TaskHandlers.HANDLERS, **ListHandlers.HANDLERS}
+    HANDLERS.update({**PersonalHandlers.HANDLERS, "status": StatusHandlers.on_status, "editing": EditingHandlers.on_editing})
 
     async def dispatch(self, message):
         # channels' AsyncConsumer.dispatch hops to the sync thread before
@@ -69,6 +77,8 @@ class BoardConsumer(LeanDispatchMixin, RoomHandlers, TaskHandlers, ListHandlers,
             limit = settings.LIVEBOARD_MAX_CONNECTIONS_PER_USER
             await self._send(wire.error("rate_limited", f"Too many open connections for this user (limit {limit})"))
             await self.close(code=CLOSE_POLICY)
+            return
+        await self.join_personal_groups()  # everyone + the user's group (personal.py)
 
     # Open sockets per user id in this process (LIVEBOARD_MAX_CONNECTIONS_PER_USER).
     connections_per_user = {}
@@ -97,6 +107,7 @@ class BoardConsumer(LeanDispatchMixin, RoomHandlers, TaskHandlers, ListHandlers,
                 self.connections_per_user.pop(uid, None)
         for slug in list(getattr(self, "joined", {})):
             await self._leave_board(slug)
+        await self.leave_personal_groups()
 
     # --- client frames ------------------------------------------------------
 
@@ -140,6 +151,7 @@ class BoardConsumer(LeanDispatchMixin, RoomHandlers, TaskHandlers, ListHandlers,
             await self._send(wire.error("unknown_type", f"Unknown type: {kind[:64]}", ref))
             return
         try:
+            await self.note_frame()  # lastSeen (status.py), throttled
             await handler(self, message, ref)
         except LiveboardError as exc:
             await self._send(wire.error(exc.code, exc.message, ref, **exc.extra))

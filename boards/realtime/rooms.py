@@ -50,14 +50,15 @@ class RoomHandlers:
             except LiveboardError:
                 await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
                 raise  # never in presence, never announced
-            state = await self.presence.add(slug, self.channel_name, self.me)
+            state = await self.presence.add(slug, self.channel_name, self.me, self.status)
         else:
             view = await catchup.join_read(slug, self.user, since)
             state = await self.presence.state(slug)
         seq, missed, resync = view.seq, view.missed, view.resync
         self.joined[slug] = max(seq, self.joined.get(slug, 0))
         self.presence_floor[slug] = max(state.version, self.presence_floor.get(slug, 0))
-        await self._send(wire.joined(slug, seq, state.viewers, state.users, ref))
+        marks = await self.current_marks(slug)  # editing.py
+        await self._send(wire.joined(slug, seq, state.viewers, state.users, ref, editing=marks))
         if resync:
             await self._send(wire.resync_required(slug, seq, resync, ref))
         for event in missed:
@@ -84,12 +85,14 @@ class RoomHandlers:
     # --- presence ---------------------------------------------------------------
 
     async def _leave_board(self, slug):
+        await self.drop_marks(slug)  # editing.py: the room hears editing:false
         self.joined.pop(slug, None)
         self.presence_floor.pop(slug, None)
         await self.channel_layer.group_discard(broadcast.group_name(slug), self.channel_name)
         user, state = await self.presence.remove(slug, self.channel_name)
         if user is not None:
             await self._announce(slug, "user_left", state, user)
+            await self.status_after_leave(slug, user, state)  # status.py
 
     async def _announce(self, slug, kind, state, user):
         await get_announcer().announce(slug, kind, state, user, exclude=self.channel_name)
@@ -100,6 +103,8 @@ class RoomHandlers:
         """The board event's frame to forward, or None: it is this connection's
         own change, or the join's replay / snapshot already covered it."""
         floor = self.joined.get(message["board"])
+        if "task_gone" in message:
+            self.task_gone(message["board"], message["task_gone"])  # editing.py
         if floor is None or message.get("exclude") == self.channel_name:
             return None
         seq = message.get("seq")

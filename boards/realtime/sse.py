@@ -9,6 +9,7 @@ from channels.exceptions import StopConsumer
 from django.conf import settings
 
 from boards import wire
+from boards.realtime import broadcast
 from boards.realtime.httpconsumer import (
     BoardHttpConsumer,
     _board_seq,
@@ -57,6 +58,7 @@ class BoardEventStream(BoardHttpConsumer):
         self.lock = asyncio.Lock()
         # Join first, then read the seq: later commits arrive live, earlier ones are replayed.
         await self.join_group()
+        await self._join_user_group()
         seq, missed, resync = await _catch_up(board.pk, since)
         if seq is None:
             await self.respond(404, {"detail": f"Unknown board: {self.slug}", "code": "not_found"})
@@ -133,6 +135,31 @@ class BoardEventStream(BoardHttpConsumer):
         if self.group is None or message.get("board") != self.slug:
             return
         await self.send_body(sse_message(message["text"], "board_deleted"), more_body=True)
+        await self._end()
+
+    # --- the user's sessions ending (SPEC §11) -------------------------------------
+
+    async def _join_user_group(self):
+        """A logged-in reader's stream ends with their sessions (boards.accounts)."""
+        self.user_group = None
+        if getattr(self.user, "is_authenticated", False):
+            self.user_group = broadcast.user_group(self.user.pk)
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
+
+    async def leave_group(self):
+        group, self.user_group = getattr(self, "user_group", None), None
+        if group is not None:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("group_discard of %s from %s failed", self.channel_name, group, exc_info=True)
+        await super().leave_group()
+
+    async def user_ended(self, message):
+        """Deactivated, deleted or logged out everywhere: say so, and end the stream."""
+        if self.group is None:
+            return
+        await self.send_body(sse_message(message["text"], "error"), more_body=True)
         await self._end()
 
     async def _end(self):

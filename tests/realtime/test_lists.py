@@ -128,12 +128,14 @@ async def test_assignee_is_set_changed_and_cleared_over_the_socket(room):
     assert ack["task"]["assignee"] == {"id": ack["task"]["assignee"]["id"], "name": "bob"}
     frame = await bob.receive_json_from(timeout=2)
     assert frame["task"]["assignee"]["name"] == "bob"
+    assert (await bob.receive_json_from(timeout=2))["notification"]["kind"] == "assigned"  # SPEC §11
 
     task_id = ack["task"]["id"]
     ack = await send(bob, type="update_task", taskId=task_id, assignee="alice")
     assert ack["task"]["assignee"]["name"] == "alice" and ack["task"]["version"] == 2
     frame = await alice.receive_json_from(timeout=2)
     assert (frame["type"], frame["task"]["assignee"]["name"]) == ("task_updated", "alice")
+    assert (await alice.receive_json_from(timeout=2))["notification"]["kind"] == "assigned"
 
     ack = await send(bob, type="update_task", taskId=task_id, assignee=None)
     assert ack["task"]["assignee"] is None

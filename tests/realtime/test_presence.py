@@ -102,9 +102,10 @@ async def test_redis_presence_counts_connections_and_distinct_users(redis_stores
     await b.add("board-1", "ch-2", alice)  # second tab, other process
     state = await b.add("board-1", "ch-3", ANON)
     assert state.viewers == 3
-    assert state.users == [alice]
+    named = lambda users: [{"id": u["id"], "name": u["name"]} for u in users]  # noqa: E731  (+ status, lastSeen: test_status.py)
+    assert named(state.users) == [alice]
     user, state = await a.remove("board-1", "ch-1")
-    assert user == alice and state.viewers == 2 and state.users == [alice]
+    assert user == alice and state.viewers == 2 and named(state.users) == [alice]
     user, state = await b.remove("board-1", "ch-2")
     assert state.users == []
     assert (await a.remove("board-1", "ch-1"))[0] is None  # already gone
@@ -137,17 +138,17 @@ async def test_redis_coalesced_flush_is_once_per_interval_across_processes(redis
     await a.push_diff("board-1", "joined", {"id": 1, "name": "alice"})
     await b.push_diff("board-1", "left", ANON)
     taken = await a.take_diff("board-1", 0.5)
-    assert taken == ([{"id": 1, "name": "alice"}], [ANON], False)
+    assert taken == ([{"id": 1, "name": "alice"}], [ANON], False, [])
     await b.push_diff("board-1", "joined", ANON)
     assert await b.take_diff("board-1", 0.5) is None  # a owns this interval
     await asyncio.sleep(0.6)
-    assert await b.take_diff("board-1", 0.5) == ([ANON], [], False)
+    assert await b.take_diff("board-1", 0.5) == ([ANON], [], False, [])
 
 
 async def test_in_memory_store_matches_the_interface():
     store = InMemoryPresence()
     state = await store.add("b", "c1", {"id": 1, "name": "alice"})
-    assert (state.viewers, state.users) == (1, [{"id": 1, "name": "alice"}])
+    assert (state.viewers, [(u["id"], u["name"], u["status"]) for u in state.users]) == (1, [(1, "alice", "active")])
     await store.push_diff("b", "joined", ANON)
-    assert await store.take_diff("b", 1) == ([ANON], [], False)
+    assert await store.take_diff("b", 1) == ([ANON], [], False, [])
     assert (await store.remove("b", "c1"))[1].viewers == 0

@@ -14,9 +14,10 @@ async def test_join_replies_joined_with_presence_and_seq(connect):
         "type": "joined",
         "boardId": "board-1",
         "viewers": 1,
-        "users": [{"id": reply["users"][0]["id"], "name": "alice"}],
+        "users": [{"id": reply["users"][0]["id"], "name": "alice", "status": "active", "lastSeen": reply["users"][0]["lastSeen"]}],
         "seq": 4,
         "ref": "r1",
+        "editing": [],
     }
 
 

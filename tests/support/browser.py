@@ -27,7 +27,10 @@ def card(page, list_id, title):
     return page.locator(f".cards[data-list-id='{list_id}'] .card", has_text=title)
 
 
-def rest_create(server, title):
+def rest_post(server, username, path, body):
+    """POST `body` to the server's API as `username` (a token): a change made
+    through the server, which the pages then hear live."""
+
     def call(path, body, token=None):
         request = urllib.request.Request(
             server.url + path, data=json.dumps(body).encode(), method="POST",
@@ -36,5 +39,9 @@ def rest_create(server, title):
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    token = call("/api/auth/token/", {"username": "bob", "password": "liveboard-demo"})["token"]
-    return call("/api/tasks/", {"title": title, "listId": "list-todo"}, token)
+    token = call("/api/auth/token/", {"username": username, "password": "liveboard-demo"})["token"]
+    return call(path, body, token)
+
+
+def rest_create(server, title):
+    return rest_post(server, "bob", "/api/tasks/", {"title": title, "listId": "list-todo"})

@@ -5,7 +5,9 @@ Per-join `user_joined`/`user_left` frames cost O(N²) when N viewers arrive
 together. Above LIVEBOARD_PRESENCE_COALESCE_THRESHOLD viewers a board's
 arrivals and departures are queued instead, and at most one
 `{"type":"presence","boardId","viewers","joined":[…],"left":[…]}` per board
-per LIVEBOARD_PRESENCE_INTERVAL goes to the room — like Phoenix's
+per LIVEBOARD_PRESENCE_INTERVAL goes to the room (with `changed`: users
+whose status changed, SPEC §11 — so N viewers going away together cost
+N frames per interval, not N²) — like Phoenix's
 presence_diff. The queue and the per-interval flush lock live in the
 presence store, so with Redis the "one frame per interval" holds across
 every process.
@@ -43,6 +45,14 @@ class Announcer:
         frame = wire.presence_change(kind, board, state.viewers, user)
         await broadcast.send_presence(board, frame, state.version, exclude)
 
+    async def status_changed(self, board, viewers, user, version, exclude=None):
+        """`user`'s combined status on the board changed (SPEC §11): `status_changed`
+        at once on a quiet board; on a busy one, in the next `presence` frame's `changed`."""
+        if viewers > settings.LIVEBOARD_PRESENCE_COALESCE_THRESHOLD:
+            await self.note(board, "changed", user)
+            return
+        await broadcast.send_presence(board, wire.status_changed(board, user), version, exclude)
+
     async def departure(self, board, user, state):
         """A connection of a dead process was swept from presence."""
         await self.announce(board, "user_left", state, user)
@@ -68,12 +78,13 @@ class Announcer:
         taken = await self.store.take_diff(board, self.interval)
         if taken is None:
             return  # someone else flushed this interval; ours stays queued
-        joined, left, more = taken
+        joined, left, more, changed = taken
         if not more:
             self.dirty.discard(board)
-        if joined or left:
+        if joined or left or changed:
             state = await self.store.state(board)
-            frame = wire.presence_batch(board, state.viewers, joined, left)
+            latest = {u["id"]: u for u in changed}  # a user's last status of the interval
+            frame = wire.presence_batch(board, state.viewers, joined, left, list(latest.values()))
             await broadcast.send_presence(board, frame, state.version)
 
     async def close(self):

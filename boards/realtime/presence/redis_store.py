@@ -22,17 +22,22 @@ import uuid
 import redis.asyncio as aioredis
 from channels_redis.utils import create_pool
 
-from boards.realtime.presence.state import PresenceState
+from boards.realtime.presence.state import ACTIVE, AWAY, PresenceState, now_iso
+from boards.wire import status_user
 
 logger = logging.getLogger(__name__)
 
 _ADD = """
--- KEYS: conns, ucount, uname, boards, version, owned ; ARGV: channel, entry, uid, name, board, owned_member
+-- KEYS: conns, ucount, uname, boards, version, owned, cstat, uactive, useen
+-- ARGV: channel, entry, uid, name, board, owned_member, status, now
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('INCR', KEYS[5])
+  redis.call('HSET', KEYS[7], ARGV[1], ARGV[7])
   if ARGV[3] ~= '' then
     redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
     redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+    redis.call('HSET', KEYS[9], ARGV[3], ARGV[8])
+    if ARGV[7] == 'active' then redis.call('HINCRBY', KEYS[8], ARGV[3], 1) end
   end
   redis.call('SADD', KEYS[4], ARGV[5])
   redis.call('SADD', KEYS[6], ARGV[6])
@@ -41,7 +46,7 @@ return redis.call('HLEN', KEYS[1])
 """
 
 _REMOVE = """
--- KEYS: conns, ucount, uname, boards, version, owned ; ARGV: channel, board, owned_member
+-- KEYS: conns, ucount, uname, boards, version, owned, cstat, uactive, useen ; ARGV: channel, board, owned_member
 local entry = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[6], ARGV[3])
 if not entry then
@@ -49,12 +54,17 @@ if not entry then
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('INCR', KEYS[5])
+local status = redis.call('HGET', KEYS[7], ARGV[1])
+redis.call('HDEL', KEYS[7], ARGV[1])
 local uid = cjson.decode(entry)['id']
 if type(uid) == 'number' then
   uid = string.format('%d', uid)
+  if status == 'active' then redis.call('HINCRBY', KEYS[8], uid, -1) end
   if redis.call('HINCRBY', KEYS[2], uid, -1) <= 0 then
     redis.call('HDEL', KEYS[2], uid)
     redis.call('HDEL', KEYS[3], uid)
+    redis.call('HDEL', KEYS[8], uid)
+    redis.call('HDEL', KEYS[9], uid)
   end
 end
 local left = redis.call('HLEN', KEYS[1])
@@ -62,6 +72,26 @@ if left == 0 then redis.call('SREM', KEYS[4], ARGV[2]) end
 return {left, entry}
 """
 
+_STATUS = """
+-- KEYS: conns, cstat, uactive, useen, version ; ARGV: channel, status, now
+-- Returns false (not on the board) or {entry, user's active count before, after, version, viewers}.
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then return false end
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local uid = cjson.decode(entry)['id']
+if type(uid) ~= 'number' then return {entry, 0, 0, 0, 0} end
+uid = string.format('%d', uid)
+redis.call('HSET', KEYS[4], uid, ARGV[3])
+local before = tonumber(redis.call('HGET', KEYS[3], uid) or '0')
+local after = before
+if old ~= ARGV[2] then
+  after = redis.call('HINCRBY', KEYS[3], uid, ARGV[2] == 'active' and 1 or -1)
+end
+local version = 0
+if (before > 0) ~= (after > 0) then version = redis.call('INCR', KEYS[5]) end
+return {entry, before, after, version, redis.call('HLEN', KEYS[1])}
+"""
 
 _TAKE_DIFF = """
 -- KEYS: pending list, flush lock ; ARGV: lock ms
@@ -90,6 +120,7 @@ class RedisPresence:
         self._add = self.redis.register_script(_ADD)
         self._remove = self.redis.register_script(_REMOVE)
         self._take_diff = self.redis.register_script(_TAKE_DIFF)
+        self._status = self.redis.register_script(_STATUS)
         self._task = None
 
     # --- keys ---------------------------------------------------------------
@@ -97,6 +128,11 @@ class RedisPresence:
     def _board_keys(self, board):
         p = f"{self.prefix}:presence:{board}"
         return [f"{p}:conns", f"{p}:ucount", f"{p}:uname", f"{self.prefix}:presence:boards", f"{p}:version"]
+
+    def _status_keys(self, board):
+        """Per connection its status; per user their active connections and lastSeen (SPEC §11)."""
+        p = f"{self.prefix}:presence:{board}"
+        return [f"{p}:cstat", f"{p}:uactive", f"{p}:useen"]
 
     def _owned_key(self, process_id):
         return f"{self.prefix}:proc:{process_id}:owned"
@@ -110,30 +146,60 @@ class RedisPresence:
 
     # --- interface (see boards.presence) ------------------------------------
 
-    async def add(self, board, channel_name, user):
+    async def add(self, board, channel_name, user, status=ACTIVE):
         await self._ensure_heartbeat()
-        keys = self._board_keys(board) + [self._owned_key(self.process_id)]
+        keys = self._board_keys(board) + [self._owned_key(self.process_id)] + self._status_keys(board)
         uid = "" if user.get("id") is None else str(user["id"])
         await self._add(
             keys=keys,
-            args=[channel_name, json.dumps(user), uid, user.get("name", ""), board, _owned_member(board, channel_name)],
+            args=[channel_name, json.dumps(user), uid, user.get("name", ""), board, _owned_member(board, channel_name), status, now_iso()],
         )
         return await self.state(board)
 
     async def remove(self, board, channel_name, process_id=None):
-        keys = self._board_keys(board) + [self._owned_key(process_id or self.process_id)]
+        keys = self._board_keys(board) + [self._owned_key(process_id or self.process_id)] + self._status_keys(board)
         _, entry = await self._remove(keys=keys, args=[channel_name, board, _owned_member(board, channel_name)])
         user = json.loads(entry) if entry else None
         return user, await self.state(board)
 
     async def state(self, board):
         conns, _, uname, _, version = self._board_keys(board)
+        _, uactive, useen = self._status_keys(board)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hlen(conns)
             pipe.hgetall(uname)
             pipe.get(version)
-            viewers, names, ver = await pipe.execute()
-        return PresenceState(viewers=int(viewers), users=_users(names), version=int(ver or 0))
+            pipe.hgetall(uactive)
+            pipe.hgetall(useen)
+            viewers, names, ver, active, seen = await pipe.execute()
+        users = [
+            status_user(u, ACTIVE if int(active.get(str(u["id"]), 0)) > 0 else AWAY, seen.get(str(u["id"])))
+            for u in _users(names)
+        ]
+        return PresenceState(viewers=int(viewers), users=users, version=int(ver or 0))
+
+    async def set_status(self, board, channel_name, status):
+        """Set one connection's status: (user, user's status changed, their status entry,
+        version, viewers), or None when the connection is not on the board."""
+        conns, _, _, _, version = self._board_keys(board)
+        cstat, uactive, useen = self._status_keys(board)
+        seen = now_iso()
+        got = await self._status(keys=[conns, cstat, uactive, useen, version], args=[channel_name, status, seen])
+        if not got:
+            return None
+        entry, before, after, ver, viewers = got
+        user = json.loads(entry)
+        if user.get("id") is None:
+            return user, False, None, 0, int(viewers)
+        combined = ACTIVE if int(after) > 0 else AWAY
+        return user, (int(before) > 0) != (int(after) > 0), status_user(user, combined, seen), int(ver), int(viewers)
+
+    async def touch(self, board, user_id):
+        """Refresh the user's lastSeen on the board (throttled by the caller)."""
+        _, _, useen = self._status_keys(board)
+        _, ucount, _, _, _ = self._board_keys(board)
+        if await self.redis.hexists(ucount, str(user_id)):
+            await self.redis.hset(useen, str(user_id), now_iso())
 
     async def push_diff(self, board, kind, user):
         key = f"{self.prefix}:presence:{board}:pending"
@@ -143,16 +209,16 @@ class RedisPresence:
             await pipe.execute()
 
     async def take_diff(self, board, interval):
-        """Queued (joined, left, more) — or None when another process flushed this interval."""
+        """Queued (joined, left, more, changed) — or None when another process flushed this interval."""
         p = f"{self.prefix}:presence:{board}"
         items = await self._take_diff(keys=[f"{p}:pending", f"{p}:flush"], args=[max(1, int(interval * 1000))])
         if items is None:
             return None
-        diff = {"joined": [], "left": []}
+        diff = {"joined": [], "left": [], "changed": []}
         for item in items:
             kind, user = json.loads(item)
             diff[kind].append(user)
-        return diff["joined"], diff["left"], False
+        return diff["joined"], diff["left"], False, diff["changed"]
 
     async def clear(self):
         """Forget everything under our prefix (tests)."""

@@ -22,6 +22,9 @@ import { BoardSocket } from "./socket.js";
 import { Renderer } from "./render.js";
 import { installInteractions } from "./interactions.js";
 import { installBoardUI } from "./boardui.js";
+import { installPersonal } from "./notify.js";
+import { installStatus } from "./status.js";
+import { installEditing } from "./editing.js";
 
 const ACK_TIMEOUT_MS = 20000;
 const PRESENCE_REFRESH_MS = 1500;
@@ -227,6 +230,11 @@ function start() {
     if (socket.joined) socket.send({ type: "ping" });
     else socket.reconnectNow();
   });
+
+  // SPEC §11 on this socket: banner and bell, presence status, editing marks.
+  installPersonal({ socket });
+  installStatus({ socket, slug: SLUG });
+  installEditing({ socket, root, slug: SLUG, username: root.dataset.username }); // viewers see marks too
 
   socket.connect();
 }
